@@ -1,0 +1,281 @@
+"""`include_user_router()` and the `UserKit` it returns."""
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Annotated, Any, Generic, cast
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
+from fastapi.security import OAuth2PasswordBearer
+from pydantic import ValidationError
+from sqlalchemy import Table
+
+from fastapi_userkit._routing import bounded_route_class
+from fastapi_userkit.config import UserKitSettings
+from fastapi_userkit.db.database import Database, DatabaseSource, UnitOfWork
+from fastapi_userkit.db.store import SQLAlchemyUserStore
+from fastapi_userkit.dependencies import (
+    Requirements,
+    build_current_user,
+    build_current_user_ws,
+    parse_user_id,
+)
+from fastapi_userkit.exceptions import BadTokenError, ConfigurationError
+from fastapi_userkit.hooks import UserKitHooks
+from fastapi_userkit.manager import UserManager
+from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, PasswordHash
+from fastapi_userkit.policy import PasswordPolicy
+from fastapi_userkit.protocols import UserStore, UserT
+from fastapi_userkit.routers import create_auth_router, create_register_router, create_users_router
+from fastapi_userkit.schemas import UserSchemas
+from fastapi_userkit.service import UserService
+from fastapi_userkit.tokens import AccessTokenCodec
+
+logger = logging.getLogger("fastapi_userkit")
+
+
+class UserKit(Generic[UserT]):
+    """One mounted user system: its settings, collaborators and dependencies.
+
+    Built by `include_user_router()`; hosts use `current_user()`,
+    `current_user_ws()`, the `CurrentUser`-style aliases and `users`.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: UserKitSettings,
+        user_model: type[UserT],
+        schemas: UserSchemas,
+        database: Database,
+        hooks: UserKitHooks,
+        secret: str,
+        prefix: str,
+    ) -> None:
+        self.settings = settings
+        self.user_model = user_model
+        self.schemas = schemas
+        self.database = database
+        self.hooks = hooks
+        self.prefix = prefix
+        self.id_type: type[Any] = _primary_key_type(user_model)
+        self.password_hash = PasswordHash(
+            [BcryptHasher(settings.bcrypt_rounds), LegacyBcryptHasher()],
+            concurrency=settings.hash_concurrency,
+        )
+        self.password_policy = PasswordPolicy.default(
+            min_length=settings.password_min_length, max_length=settings.password_max_length
+        )
+        self.access_tokens = AccessTokenCodec(
+            secret=secret,
+            algorithm=settings.jwt_algorithm,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            ttl=settings.access_token_ttl,
+        )
+        self.route_class: type[APIRoute] = bounded_route_class(settings.max_body_size)
+        self.unit_of_work: Callable[..., Any] = database.dependency()
+        token_url = f"{prefix.strip('/')}/auth/jwt/login".lstrip("/")
+        self.bearer = OAuth2PasswordBearer(tokenUrl=token_url, auto_error=False)
+        self._guards: dict[tuple[str, bool, bool, bool, bool], Callable[..., Any]] = {}
+        self.users: UserService[UserT] = UserService(self)
+        self.CurrentUser = Annotated[user_model, Depends(self.current_user())]
+        """Alias for an active user; `401` otherwise."""
+        self.OptionalUser = Annotated[user_model | None, Depends(self.current_user(optional=True))]
+        """Alias for the active user, or `None` when there is none."""
+        self.VerifiedUser = Annotated[user_model, Depends(self.current_user(verified=True))]
+        """Alias for an active, verified user; `403` when unverified."""
+        self.Superuser = Annotated[user_model, Depends(self.current_user(superuser=True))]
+        """Alias for an active superuser; `403` for other users."""
+
+    def __repr__(self) -> str:
+        return f"UserKit(user_model={self.user_model.__name__}, prefix={self.prefix!r})"
+
+    def store(self, uow: UnitOfWork) -> UserStore[UserT]:
+        """The user store for one unit of work."""
+        return SQLAlchemyUserStore(uow.session, self.user_model)
+
+    def manager(self, uow: UnitOfWork) -> UserManager[UserT]:
+        """The account rules bound to one unit of work."""
+        return UserManager(self.store(uow), self.password_hash, self.password_policy)
+
+    async def user_from_token(self, token: str | None, uow: UnitOfWork) -> UserT | None:
+        """Return the user an access token names, or `None` if it is not valid now.
+
+        One signature check and one primary-key lookup; a token issued before the
+        user's latest token-version bump is refused.
+        """
+        if not token:
+            return None
+        try:
+            claims = self.access_tokens.read(token)
+            user_id = parse_user_id(self.id_type, claims.subject)
+        except BadTokenError:
+            return None
+        user = await self.store(uow).get(user_id)
+        if user is None or user.token_version != claims.token_version:
+            return None
+        return user
+
+    def _guard(self, kind: str, **flags: bool) -> Callable[..., Any]:
+        key = (kind, flags["active"], flags["verified"], flags["superuser"], flags["optional"])
+        if key not in self._guards:
+            requirements = Requirements(**flags)
+            if kind == "http":
+                self._guards[key] = build_current_user(self, self.bearer, requirements)
+            else:
+                self._guards[key] = build_current_user_ws(self, requirements)
+        return self._guards[key]
+
+    def current_user(
+        self,
+        *,
+        active: bool = True,
+        verified: bool = False,
+        superuser: bool = False,
+        optional: bool = False,
+    ) -> Callable[..., Any]:
+        """Return a dependency resolving the user behind the bearer token.
+
+        Args:
+            active: Refuse inactive users (401).
+            verified: Refuse users whose e-mail is not verified (403).
+            superuser: Refuse users who are not superusers (403).
+            optional: Return `None` instead of refusing.
+
+        The same arguments return the same dependency object, so FastAPI runs
+        it once per request however many times it is declared.
+        """
+        return self._guard(
+            "http", active=active, verified=verified, superuser=superuser, optional=optional
+        )
+
+    def current_user_ws(
+        self,
+        *,
+        active: bool = True,
+        verified: bool = False,
+        superuser: bool = False,
+        optional: bool = False,
+    ) -> Callable[..., Any]:
+        """Like `current_user()`, for WebSocket endpoints: the token comes from the
+        `Authorization` header or the `access_token` query parameter, and a
+        refusal closes the socket with code 1008.
+        """
+        return self._guard(
+            "ws", active=active, verified=verified, superuser=superuser, optional=optional
+        )
+
+    async def startup(self) -> None:
+        """Prepare the database (tables on SQLite) and the timing-parity hash."""
+        await self.database.startup()
+        await self.password_hash.warm_up()
+
+    async def shutdown(self) -> None:
+        """Dispose of what the kit created (its engine)."""
+        await self.database.shutdown()
+
+
+def _primary_key_type(user_model: type[Any]) -> type[Any]:
+    try:
+        column = user_model.__mapper__.primary_key[0]
+        return cast(type[Any], column.type.python_type)
+    except (AttributeError, IndexError, NotImplementedError) as exc:
+        raise ConfigurationError(
+            f"{user_model!r} is not a mapped SQLAlchemy class with a primary key"
+        ) from exc
+
+
+def _resolve_secret(settings: UserKitSettings, database: Database) -> str:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    if database.dialect_name == "sqlite":
+        logger.warning(
+            "USERKIT_SECRET_KEY is not set: using an ephemeral random key. Tokens will not "
+            "survive a restart and each worker signs its own. Set USERKIT_SECRET_KEY (e.g. "
+            "`openssl rand -hex 32`) before deploying."
+        )
+        return secrets.token_urlsafe(48)
+    raise ConfigurationError(
+        "USERKIT_SECRET_KEY is not set. It is required with any database other than "
+        "SQLite; generate one with `openssl rand -hex 32`."
+    )
+
+
+def _wrap_lifespan(app: FastAPI, kit: UserKit[Any]) -> None:
+    host_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        await kit.startup()
+        try:
+            async with host_lifespan(app_) as state:
+                yield state
+        finally:
+            await kit.shutdown()
+
+    app.router.lifespan_context = cast(Callable[[Any], AbstractAsyncContextManager[Any]], lifespan)
+
+
+def include_user_router(
+    app: FastAPI,
+    *,
+    settings: UserKitSettings | None = None,
+    user_model: type[Any] | None = None,
+    schemas: UserSchemas | None = None,
+    database: DatabaseSource | None = None,
+    hooks: UserKitHooks | None = None,
+    prefix: str = "",
+) -> UserKit[Any]:
+    """Mount registration, login and current-user routes on *app*.
+
+    Args:
+        app: The host application; its lifespan, routes, handlers and middleware
+            are left as they are (the kit's startup runs before the host's lifespan).
+        settings: Configuration; read from `USERKIT_*` variables when omitted.
+        user_model: Mapped user class; the default `fastapi_userkit.db.User` when omitted.
+        schemas: Read/create/update schemas exposing the host's own columns.
+        database: URL, `AsyncEngine`, `async_sessionmaker`, or the host's session
+            dependency (the kit then flushes into the host's transaction and never
+            commits). Defaults to `settings.database_url`.
+        hooks: Event hooks (`UserKitHooks` subclass instance).
+        prefix: Path prefix put before `/auth/...` and `/users/...`.
+
+    Returns:
+        The `UserKit`, for `kit.current_user(...)` and `kit.users`.
+
+    Raises:
+        ConfigurationError: missing or weak secret, unusable model or database.
+    """
+    if settings is None:
+        try:
+            settings = UserKitSettings()
+        except ValidationError as exc:
+            raise ConfigurationError(f"invalid USERKIT_* settings:\n{exc}") from exc
+    if user_model is None:
+        from fastapi_userkit.db.default import User
+
+        user_model = User
+    db = Database(
+        database if database is not None else settings.database_url,
+        tables=[cast(Table, user_model.__table__)],
+        create_tables=settings.create_tables,
+    )
+    kit: UserKit[Any] = UserKit(
+        settings=settings,
+        user_model=user_model,
+        schemas=schemas or UserSchemas(),
+        database=db,
+        hooks=hooks or UserKitHooks(),
+        secret=_resolve_secret(settings, db),
+        prefix=prefix,
+    )
+    router = APIRouter(prefix=prefix)
+    router.include_router(create_register_router(kit), prefix="/auth", tags=["auth"])
+    router.include_router(create_auth_router(kit), prefix="/auth", tags=["auth"])
+    router.include_router(create_users_router(kit), prefix="/users", tags=["users"])
+    app.include_router(router)
+    _wrap_lifespan(app, kit)
+    return kit

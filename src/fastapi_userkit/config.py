@@ -1,0 +1,119 @@
+"""Settings of a mounted kit, read from `USERKIT_*` environment variables.
+
+Nothing here runs at import time: the environment is read when
+`include_user_router()` builds a `UserKitSettings()`, or when the host builds one.
+"""
+
+import os
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Secrets copied from tutorials and templates; refused whatever their length.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "secret",
+        "changeme",
+        "changethis",
+        "change-me",
+        "change_me",
+        "your-secret-key",
+        "your_secret_key",
+        "supersecret",
+        "super-secret",
+        "secret_key",
+        "secret-key",
+        "mysecret",
+        "please-change-me",
+        "insecure",
+        "development",
+        "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
+    }
+)
+MIN_SECRET_BYTES = 32
+
+
+def _default_hash_concurrency() -> int:
+    # Leave one core for the event loop; hashes are CPU- and memory-heavy.
+    return max(1, min(8, (os.cpu_count() or 2) - 1))
+
+
+def check_secret(secret: str) -> None:
+    """Raise `ValueError` when *secret* is too short, a placeholder, or trivially weak."""
+    stripped = secret.strip()
+    lowered = stripped.lower()
+    if lowered in PLACEHOLDER_SECRETS or any(p in lowered for p in ("changeme", "changethis")):
+        raise ValueError("is a known placeholder; generate one with `openssl rand -hex 32`")
+    if len(stripped.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(
+            f"must be at least {MIN_SECRET_BYTES} bytes; generate one with `openssl rand -hex 32`"
+        )
+    if len(set(stripped)) < 8:
+        raise ValueError("is too repetitive to be random; generate one with `openssl rand -hex 32`")
+
+
+class UserKitSettings(BaseSettings):
+    """Configuration of one mounted kit.
+
+    Every field can be given as a keyword argument or through the environment
+    variable named `USERKIT_` + the field name in capitals, for example
+    `USERKIT_SECRET_KEY`. The instance is frozen once built.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="USERKIT_", frozen=True, extra="forbid", validate_default=True
+    )
+
+    secret_key: SecretStr | None = None
+    """Key that signs access tokens (HMAC). At least 32 random bytes. When unset
+    and the database is SQLite, an ephemeral key is generated with a warning;
+    with any other database an unset key is a `ConfigurationError`."""
+
+    database_url: str = "sqlite+aiosqlite:///./userkit.db"
+    """SQLAlchemy async URL used when `include_user_router()` gets no `database=`."""
+
+    create_tables: bool | None = None
+    """Create the user table at startup when it is missing. `None` (default)
+    means: only when the database is SQLite. Use Alembic for anything else."""
+
+    access_token_ttl: int = Field(default=900, gt=0, le=86_400)
+    """Lifetime of an access token, in seconds."""
+
+    refresh_token_ttl: int = Field(default=1_209_600, gt=0)
+    """Lifetime of a refresh token, in seconds (14 days)."""
+
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    """The one algorithm access tokens are signed and verified with. Never taken
+    from the token itself."""
+
+    jwt_audience: str = Field(default="fastapi-userkit", min_length=1)
+    """`aud` claim of access tokens; tokens for another audience are refused."""
+
+    jwt_issuer: str = Field(default="fastapi-userkit", min_length=1)
+    """`iss` claim of access tokens; tokens from another issuer are refused."""
+
+    bcrypt_rounds: int = Field(default=12, ge=4, le=31)
+    """bcrypt cost factor. Tests may use 4; production should keep 12 or more."""
+
+    hash_concurrency: int = Field(default_factory=_default_hash_concurrency, ge=1, le=64)
+    """How many password hashes may run at once in the kit's thread pool."""
+
+    require_verified_login: bool = False
+    """Refuse logins of users whose e-mail address is not verified yet."""
+
+    password_min_length: int = Field(default=8, ge=1)
+    """Shortest password accepted, in characters (NIST 800-63B: at least 8)."""
+
+    password_max_length: int = Field(default=128, ge=8, le=4096)
+    """Longest password accepted, in characters. Nothing is truncated below it."""
+
+    max_body_size: int = Field(default=65_536, ge=1024)
+    """Largest request body the kit's routes accept, in bytes (413 above it)."""
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_secret(value.get_secret_value())
+        return value

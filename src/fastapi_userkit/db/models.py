@@ -1,0 +1,65 @@
+"""SQLAlchemy 2 mixins for the user table, combined with the host's `DeclarativeBase`.
+
+The columns match fastapi-users' user table (`id`, `email`, `hashed_password`,
+`is_active`, `is_superuser`, `is_verified`) plus what this library needs:
+`email_key`, the canonical form of the address with a unique index, and
+`token_version`, bumped to invalidate every token issued before. Plain
+SQLAlchemy types only, so Alembic autogenerates them untouched.
+"""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+EMAIL_MAX_LENGTH = 320
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UserColumns:
+    """Every user column except the primary key; pick an id mixin below."""
+
+    __tablename__ = "user"
+
+    email: Mapped[str] = mapped_column(
+        String(length=EMAIL_MAX_LENGTH), unique=True, index=True, nullable=False
+    )
+    email_key: Mapped[str] = mapped_column(
+        String(length=EMAIL_MAX_LENGTH), unique=True, index=True, nullable=False
+    )
+    hashed_password: Mapped[str] = mapped_column(String(length=1024), nullable=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    is_superuser: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    is_verified: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    token_version: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_utcnow, nullable=False
+    )
+
+
+class UserMixin(UserColumns):
+    """User columns with a UUID primary key (the default, as in fastapi-users).
+
+    Example:
+        ```python
+        class Base(DeclarativeBase):
+            pass
+
+        class User(UserMixin, Base):
+            display_name: Mapped[str | None] = mapped_column(String(100))
+        ```
+    """
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+
+
+class IntegerIdUserMixin(UserColumns):
+    """User columns with an auto-incremented integer primary key."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -1,0 +1,97 @@
+"""Current-user dependencies for HTTP and WebSocket endpoints."""
+
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Query, WebSocket, WebSocketException, status
+from fastapi.security import OAuth2PasswordBearer
+
+from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.errors import forbidden, unauthorized
+from fastapi_userkit.exceptions import BadTokenError
+
+if TYPE_CHECKING:
+    from fastapi_userkit._integration import UserKit
+
+
+def parse_user_id(id_type: type[Any], subject: str) -> Any:
+    """Turn the `sub` claim into a primary-key value; `BadTokenError` if it cannot be one."""
+    try:
+        if id_type is uuid.UUID:
+            return uuid.UUID(subject)
+        if id_type is int:
+            if not subject.isdigit() or len(subject) > 19:
+                raise ValueError(subject)
+            return int(subject)
+        return id_type(subject)
+    except (ValueError, TypeError) as exc:
+        raise BadTokenError("subject is not a user id") from exc
+
+
+class Requirements:
+    """What a current-user dependency demands of the user."""
+
+    __slots__ = ("active", "optional", "superuser", "verified")
+
+    def __init__(self, *, active: bool, verified: bool, superuser: bool, optional: bool) -> None:
+        self.active = active
+        self.verified = verified
+        self.superuser = superuser
+        self.optional = optional
+
+    def status_for(self, user: Any | None) -> int | None:
+        """Return the refusal status for *user* (401 or 403), or `None` if it passes."""
+        if user is None or (self.active and not user.is_active):
+            return status.HTTP_401_UNAUTHORIZED
+        if (self.verified and not user.is_verified) or (self.superuser and not user.is_superuser):
+            return status.HTTP_403_FORBIDDEN
+        return None
+
+
+def build_current_user(
+    kit: "UserKit[Any]", bearer: OAuth2PasswordBearer, requirements: Requirements
+) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """Build the HTTP dependency `kit.current_user(...)` returns."""
+
+    async def current_user(
+        token: Annotated[str | None, Depends(bearer)],
+        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    ) -> Any:
+        user = await kit.user_from_token(token, uow)
+        refusal = requirements.status_for(user)
+        if refusal is None:
+            return user
+        if requirements.optional:
+            return None
+        raise unauthorized() if refusal == status.HTTP_401_UNAUTHORIZED else forbidden()
+
+    return current_user
+
+
+def build_current_user_ws(
+    kit: "UserKit[Any]", requirements: Requirements
+) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """Build the WebSocket dependency `kit.current_user_ws(...)` returns.
+
+    The token is read from the `Authorization: Bearer` header, then from the
+    `access_token` query parameter. Failure closes the socket with 1008.
+    """
+
+    async def current_user_ws(
+        websocket: WebSocket,
+        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+        access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
+    ) -> Any:
+        token = access_token
+        scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and credentials:
+            token = credentials
+        user = await kit.user_from_token(token, uow)
+        if requirements.status_for(user) is None:
+            return user
+        if requirements.optional:
+            return None
+        raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION)
+
+    return current_user_ws

@@ -1,0 +1,59 @@
+"""Stable error codes and their HTTP shape.
+
+The values of `ErrorCode` are public API: frontends match on them. They are the
+same strings fastapi-users uses for the routes the two libraries share.
+"""
+
+from enum import StrEnum
+from typing import Any
+
+from fastapi import HTTPException, status
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable codes sent in the `detail` of 4xx responses."""
+
+    REGISTER_USER_ALREADY_EXISTS = "REGISTER_USER_ALREADY_EXISTS"
+    REGISTER_INVALID_PASSWORD = "REGISTER_INVALID_PASSWORD"  # noqa: S105 - a code, not a secret
+    LOGIN_BAD_CREDENTIALS = "LOGIN_BAD_CREDENTIALS"
+    LOGIN_USER_NOT_VERIFIED = "LOGIN_USER_NOT_VERIFIED"
+    UPDATE_USER_EMAIL_ALREADY_EXISTS = "UPDATE_USER_EMAIL_ALREADY_EXISTS"
+    UPDATE_USER_INVALID_PASSWORD = "UPDATE_USER_INVALID_PASSWORD"  # noqa: S105 - a code
+    CURRENT_PASSWORD_INVALID = "CURRENT_PASSWORD_INVALID"  # noqa: S105 - a code
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    UNSUPPORTED_GRANT_TYPE = "UNSUPPORTED_GRANT_TYPE"
+
+
+UNAUTHORIZED_DETAIL = "Unauthorized"
+FORBIDDEN_DETAIL = "Forbidden"
+
+
+def http_error(status_code: int, code: ErrorCode, reason: list[str] | None = None) -> HTTPException:
+    """Build the `HTTPException` for *code*, with *reason* when it helps the client."""
+    detail: str | dict[str, Any] = code.value
+    if reason is not None:
+        detail = {"code": code.value, "reason": reason}
+    return HTTPException(status_code=status_code, detail=detail)
+
+
+def unauthorized() -> HTTPException:
+    """Return the 401 every failed authentication gets, with `WWW-Authenticate: Bearer`."""
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=UNAUTHORIZED_DETAIL,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def forbidden() -> HTTPException:
+    """Return the 403 for an authenticated user who lacks a required property."""
+    return HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=FORBIDDEN_DETAIL)
+
+
+def error_response(code: ErrorCode, description: str) -> dict[str, Any]:
+    """OpenAPI `responses=` entry documenting one error code."""
+    return {
+        "description": description,
+        "content": {"application/json": {"example": {"detail": code.value}}},
+    }

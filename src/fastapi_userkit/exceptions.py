@@ -1,0 +1,51 @@
+"""Domain errors raised by fastapi-userkit.
+
+None of these know about HTTP: the routers translate them into status codes and
+stable error codes (see `fastapi_userkit.errors`).
+
+```
+UserKitError
+├── ConfigurationError        raised while the kit is set up, never during a request
+├── UserAlreadyExistsError    the canonical e-mail is taken
+├── InvalidPasswordError      the password policy refused a password (every reason)
+├── InvalidCredentialsError   unknown e-mail, wrong password or inactive user: one type on purpose
+├── BadTokenError             any token that cannot be trusted, whatever the cause
+└── UserNotFoundError         a lookup by id found nothing
+```
+"""
+
+
+class UserKitError(Exception):
+    """Base class of every error fastapi-userkit raises on purpose."""
+
+
+class ConfigurationError(UserKitError):
+    """The kit's configuration is unusable; the message says what to change."""
+
+
+class UserAlreadyExistsError(UserKitError):
+    """A user with the same canonical e-mail address already exists."""
+
+
+class InvalidPasswordError(UserKitError):
+    """The password policy refused a password.
+
+    Attributes:
+        reasons: Every rule the password broke, as human-readable sentences.
+    """
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+class InvalidCredentialsError(UserKitError):
+    """The e-mail/password pair does not identify an active user."""
+
+
+class BadTokenError(UserKitError):
+    """A token is malformed, expired, of the wrong kind or signed with a foreign key."""
+
+
+class UserNotFoundError(UserKitError):
+    """No user has the given id."""

@@ -1,0 +1,54 @@
+"""`UserKitHooks`: override the events you care about.
+
+Method names and arguments follow fastapi-users' `UserManager`, so hooks move
+over unchanged. The `on_after_*` hooks run after the change is committed (or,
+when the host owns the session, after it is flushed into the host's
+transaction). They cannot undo it: an exception they raise is logged with its
+traceback on the `fastapi_userkit.hooks` logger, and the response is sent as if
+the hook had succeeded.
+"""
+
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from fastapi import Request, Response
+
+logger = logging.getLogger("fastapi_userkit.hooks")
+
+
+class UserKitHooks:
+    """Event hooks with no-op defaults; subclass and override what you need.
+
+    Example:
+        ```python
+        class Hooks(UserKitHooks):
+            async def on_after_register(self, user, request=None):
+                await welcome_mail(user.email)
+
+        include_user_router(app, hooks=Hooks())
+        ```
+    """
+
+    async def on_after_register(self, user: Any, request: Request | None = None) -> None:
+        """A user was created (by `POST /auth/register` or `kit.users.create()`)."""
+
+    async def on_after_login(
+        self, user: Any, request: Request | None = None, response: Response | None = None
+    ) -> None:
+        """A user logged in; *response* is the login response about to be sent."""
+
+    async def on_after_update(
+        self, user: Any, update_dict: dict[str, Any], request: Request | None = None
+    ) -> None:
+        """A user changed their profile; *update_dict* holds the changed fields
+        (never a password).
+        """
+
+
+async def run_after_hook(name: str, call: Awaitable[None]) -> None:
+    """Await an after-commit hook; log its failure instead of breaking the response."""
+    try:
+        await call
+    except Exception:
+        logger.exception("hook %s failed; the change it follows was kept", name)

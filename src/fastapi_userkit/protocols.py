@@ -1,0 +1,41 @@
+"""The seams of fastapi-userkit: structural types a host may implement itself."""
+
+from typing import Any, Protocol, TypeVar
+
+
+class UserProtocol(Protocol):
+    """What the kit needs from a user object (an ORM row in the default store)."""
+
+    id: Any
+    email: str
+    email_key: str
+    hashed_password: str
+    is_active: bool
+    is_superuser: bool
+    is_verified: bool
+    token_version: int
+
+
+UserT = TypeVar("UserT", bound=UserProtocol)
+
+
+class UserStore(Protocol[UserT]):
+    """Persistence of users. Implementations flush but never commit: the caller
+    owns the transaction.
+    """
+
+    async def get(self, user_id: Any) -> UserT | None:
+        """Return the user with *user_id*, or `None`."""
+        ...
+
+    async def get_by_email(self, email: str) -> UserT | None:
+        """Return the user whose canonical e-mail equals that of *email*, or `None`."""
+        ...
+
+    async def create(self, values: dict[str, Any]) -> UserT:
+        """Insert a user; raise `UserAlreadyExistsError` if the e-mail is taken."""
+        ...
+
+    async def update(self, user: UserT, values: dict[str, Any]) -> UserT:
+        """Apply *values* to *user*; raise `UserAlreadyExistsError` on an e-mail clash."""
+        ...

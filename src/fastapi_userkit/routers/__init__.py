@@ -1,0 +1,7 @@
+"""Router factories; `include_user_router()` mounts them all."""
+
+from fastapi_userkit.routers.auth import create_auth_router as create_auth_router
+from fastapi_userkit.routers.register import create_register_router as create_register_router
+from fastapi_userkit.routers.users import create_users_router as create_users_router
+
+__all__ = ["create_auth_router", "create_register_router", "create_users_router"]

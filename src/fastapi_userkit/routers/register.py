@@ -1,0 +1,58 @@
+"""`POST /auth/register`."""
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+
+from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.exceptions import InvalidPasswordError, UserAlreadyExistsError
+from fastapi_userkit.hooks import run_after_hook
+
+if TYPE_CHECKING:
+    from fastapi_userkit._integration import UserKit
+
+
+def create_register_router(kit: "UserKit[Any]") -> APIRouter:
+    """Build the registration router of *kit*."""
+    router = APIRouter(route_class=kit.route_class)
+    create_schema = kit.schemas.create
+
+    @router.post(
+        "/register",
+        status_code=status.HTTP_201_CREATED,
+        response_model=kit.schemas.read,
+        name="register:register",
+        responses={
+            status.HTTP_400_BAD_REQUEST: error_response(
+                ErrorCode.REGISTER_USER_ALREADY_EXISTS,
+                "The e-mail is taken, or the password breaks the policy "
+                "(`REGISTER_INVALID_PASSWORD` with every reason).",
+            ),
+            status.HTTP_413_CONTENT_TOO_LARGE: error_response(
+                ErrorCode.REQUEST_TOO_LARGE, "The body is larger than the kit accepts."
+            ),
+        },
+    )
+    async def register(
+        request: Request,
+        body: create_schema,  # type: ignore[valid-type]
+        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    ) -> Any:
+        data: dict[str, Any] = body.model_dump()  # type: ignore[attr-defined]
+        email, password = data.pop("email"), data.pop("password")
+        try:
+            user = await kit.manager(uow).create(email=email, password=password, **data)
+            await uow.commit()
+        except UserAlreadyExistsError:
+            raise http_error(
+                status.HTTP_400_BAD_REQUEST, ErrorCode.REGISTER_USER_ALREADY_EXISTS
+            ) from None
+        except InvalidPasswordError as exc:
+            raise http_error(
+                status.HTTP_400_BAD_REQUEST, ErrorCode.REGISTER_INVALID_PASSWORD, exc.reasons
+            ) from None
+        await run_after_hook("on_after_register", kit.hooks.on_after_register(user, request))
+        return user
+
+    return router

@@ -1,0 +1,99 @@
+"""`GET /users/me` and `PATCH /users/me`."""
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.exceptions import RequestValidationError
+
+from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.exceptions import InvalidPasswordError, UserAlreadyExistsError
+from fastapi_userkit.hooks import run_after_hook
+from fastapi_userkit.schemas import PRIVILEGED_FIELDS
+
+if TYPE_CHECKING:
+    from fastapi_userkit._integration import UserKit
+
+_NEEDS_CURRENT_PASSWORD = ("email", "password")
+
+
+def _refuse_privileged(values: dict[str, Any]) -> None:
+    privileged = sorted(PRIVILEGED_FIELDS & values.keys())
+    if privileged:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("body", name),
+                    "msg": "Extra inputs are not permitted",
+                    "input": values[name],
+                }
+                for name in privileged
+            ]
+        )
+
+
+def create_users_router(kit: "UserKit[Any]") -> APIRouter:
+    """Build the router of the current user's own account."""
+    router = APIRouter(route_class=kit.route_class)
+    update_schema = kit.schemas.update
+    current_user = kit.current_user(active=True, verified=kit.settings.require_verified_login)
+
+    @router.get("/me", response_model=kit.schemas.read, name="users:current_user")
+    async def me(user: Annotated[Any, Depends(current_user)]) -> Any:
+        return user
+
+    @router.patch(
+        "/me",
+        response_model=kit.schemas.read,
+        name="users:patch_current_user",
+        responses={
+            status.HTTP_400_BAD_REQUEST: error_response(
+                ErrorCode.CURRENT_PASSWORD_INVALID,
+                "`email` or `password` without the right `current_password` "
+                "(`CURRENT_PASSWORD_INVALID`), a taken e-mail "
+                "(`UPDATE_USER_EMAIL_ALREADY_EXISTS`) or a refused password "
+                "(`UPDATE_USER_INVALID_PASSWORD` with every reason). Nothing is applied.",
+            ),
+        },
+    )
+    async def update_me(
+        request: Request,
+        body: update_schema,  # type: ignore[valid-type]
+        user: Annotated[Any, Depends(current_user)],
+        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    ) -> Any:
+        values: dict[str, Any] = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        _refuse_privileged(values)
+        current_password = values.pop("current_password", None)
+        values = {
+            k: v for k, v in values.items() if not (k in _NEEDS_CURRENT_PASSWORD and v is None)
+        }
+        manager = kit.manager(uow)
+        if any(name in values for name in _NEEDS_CURRENT_PASSWORD) and (
+            current_password is None or not await manager.check_password(user, current_password)
+        ):
+            raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.CURRENT_PASSWORD_INVALID)
+        password = values.pop("password", None)
+        try:
+            if password is not None:
+                manager.policy.check(password, values.get("email", user.email))
+            user = await manager.update(user, values)
+            if password is not None:
+                user = await manager.set_password(user, password)
+            await uow.commit()
+        except InvalidPasswordError as exc:
+            raise http_error(
+                status.HTTP_400_BAD_REQUEST, ErrorCode.UPDATE_USER_INVALID_PASSWORD, exc.reasons
+            ) from None
+        except UserAlreadyExistsError:
+            raise http_error(
+                status.HTTP_400_BAD_REQUEST, ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS
+            ) from None
+        changed = dict(values)
+        if password is not None:
+            changed["password_changed"] = True
+        await run_after_hook("on_after_update", kit.hooks.on_after_update(user, changed, request))
+        return user
+
+    return router

@@ -1,0 +1,97 @@
+"""Pydantic v2 models of the HTTP surface. Hosts subclass the user schemas to
+expose their own columns.
+"""
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
+
+PRIVILEGED_FIELDS = frozenset(
+    {
+        "id",
+        "is_active",
+        "is_superuser",
+        "is_verified",
+        "hashed_password",
+        "email_key",
+        "token_version",
+        "created_at",
+    }
+)
+"""Columns a user can never set on their own account."""
+
+
+class UserRead(BaseModel):
+    """A user as the API shows it. Never contains the password hash."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID | int
+    email: str
+    is_active: bool = True
+    is_superuser: bool = False
+    is_verified: bool = False
+
+
+class UserCreate(BaseModel):
+    """Registration body: only what a client may choose. Unknown fields are a 422,
+    so `is_superuser` and friends can never be smuggled in.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr = Field(max_length=EMAIL_MAX_LENGTH)
+    password: str
+
+
+class UserUpdate(BaseModel):
+    """Body of `PATCH /users/me`. Changing `email` or `password` needs
+    `current_password`; privileged fields are a 422.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
+    password: str | None = None
+    current_password: str | None = None
+
+
+class LoginRequest(BaseModel):
+    """JSON login body (the OAuth2 form is accepted too)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
+    password: str
+
+
+class BearerResponse(BaseModel):
+    """Token response of the login route (RFC 6749 §5.1)."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
+    expires_in: int
+    """Seconds until the access token expires."""
+
+
+@dataclass(frozen=True)
+class UserSchemas:
+    """The three user schemas a kit uses; pass your subclasses to expose your
+    own columns.
+
+    Example:
+        ```python
+        class MyUserRead(UserRead):
+            display_name: str | None
+
+        include_user_router(app, schemas=UserSchemas(read=MyUserRead, ...))
+        ```
+    """
+
+    read: type[UserRead] = UserRead
+    create: type[UserCreate] = UserCreate
+    update: type[UserUpdate] = UserUpdate

@@ -1,0 +1,128 @@
+"""Access tokens: short-lived JWTs signed with the kit's key.
+
+Decoding is strict: the algorithm comes from the settings (never from the token),
+`exp`, `iat`, `sub`, `aud`, `iss`, `jti` and the token version are required, the
+`typ` header must be `at+jwt` (RFC 9068) and the `type` claim `access`, so no
+other kind of token the kit issues can pass as an access token. Every failure
+becomes `BadTokenError`; the cause is logged at debug level only.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from fastapi_userkit.exceptions import BadTokenError
+
+logger = logging.getLogger("fastapi_userkit.tokens")
+
+ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
+ACCESS_TOKEN_TYP_HEADER = "at+jwt"  # noqa: S105 - a media type, not a secret
+_REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss", "jti"]
+#: Tokens longer than this are refused before any parsing.
+MAX_TOKEN_LENGTH = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """The verified claims of an access token."""
+
+    subject: str
+    """`sub`: the user's id as a string."""
+    token_version: int
+    """`ver`: the user's token version when the token was issued."""
+    token_id: str
+    """`jti`: unique id of this token."""
+    issued_at: datetime
+    expires_at: datetime
+
+
+class AccessTokenCodec:
+    """Issues and verifies access tokens.
+
+    Args:
+        secret: HMAC key.
+        algorithm: The single accepted algorithm.
+        audience: Value of `aud` written and required.
+        issuer: Value of `iss` written and required.
+        ttl: Lifetime in seconds.
+    """
+
+    def __init__(
+        self, *, secret: str, algorithm: str, audience: str, issuer: str, ttl: int
+    ) -> None:
+        self._secret = secret
+        self.algorithm = algorithm
+        self.audience = audience
+        self.issuer = issuer
+        self.ttl = ttl
+
+    def __repr__(self) -> str:
+        return f"AccessTokenCodec(algorithm={self.algorithm!r}, secret='**********')"
+
+    def issue(self, subject: str, token_version: int, now: datetime | None = None) -> str:
+        """Return a signed access token for the user *subject*."""
+        issued = now or datetime.now(UTC)
+        payload: dict[str, Any] = {
+            "sub": subject,
+            "aud": self.audience,
+            "iss": self.issuer,
+            "iat": issued,
+            "exp": issued + timedelta(seconds=self.ttl),
+            "jti": secrets.token_urlsafe(16),
+            "type": ACCESS_TOKEN_TYPE,
+            "ver": token_version,
+        }
+        return jwt.encode(
+            payload,
+            self._secret,
+            algorithm=self.algorithm,
+            headers={"typ": ACCESS_TOKEN_TYP_HEADER},
+        )
+
+    def read(self, token: str) -> AccessClaims:
+        """Verify *token* and return its claims.
+
+        Raises:
+            BadTokenError: for any token that is not a valid, current access token
+                of this kit.
+        """
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise BadTokenError("token is empty or too long")
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("typ") != ACCESS_TOKEN_TYP_HEADER:
+                raise BadTokenError("not an access token (typ header)")
+            payload = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": _REQUIRED_CLAIMS},
+            )
+        except jwt.PyJWTError as exc:
+            logger.debug("access token refused: %s", exc)
+            raise BadTokenError("invalid access token") from exc
+        return self._claims(payload)
+
+    @staticmethod
+    def _claims(payload: dict[str, Any]) -> AccessClaims:
+        subject = payload.get("sub")
+        version = payload.get("ver")
+        token_id = payload.get("jti")
+        if payload.get("type") != ACCESS_TOKEN_TYPE:
+            raise BadTokenError("not an access token (type claim)")
+        if not isinstance(subject, str) or not isinstance(token_id, str):
+            raise BadTokenError("malformed sub or jti")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise BadTokenError("missing token version")
+        try:
+            issued_at = datetime.fromtimestamp(payload["iat"], UTC)
+            expires_at = datetime.fromtimestamp(payload["exp"], UTC)
+        except (TypeError, ValueError, OverflowError, OSError) as exc:
+            raise BadTokenError("malformed timestamps") from exc
+        return AccessClaims(subject, version, token_id, issued_at, expires_at)
