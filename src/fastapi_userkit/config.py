@@ -7,7 +7,7 @@ Nothing here runs at import time: the environment is read when
 import os
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Secrets copied from tutorials and templates; refused whatever their length.
@@ -32,6 +32,7 @@ PLACEHOLDER_SECRETS = frozenset(
     }
 )
 MIN_SECRET_BYTES = 32
+_HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 
 
 def _default_hash_concurrency() -> int:
@@ -110,6 +111,14 @@ class UserKitSettings(BaseSettings):
 
     max_body_size: int = Field(default=65_536, ge=1024)
     """Largest request body the kit's routes accept, in bytes (413 above it)."""
+
+    @model_validator(mode="after")
+    def _secret_fits_algorithm(self) -> "UserKitSettings":
+        # RFC 7518 §3.2: an HMAC key at least as long as the hash output.
+        needed = _HMAC_KEY_BYTES[self.jwt_algorithm]
+        if self.secret_key is not None and len(self.secret_key.get_secret_value()) < needed:
+            raise ValueError(f"secret_key must be at least {needed} bytes for {self.jwt_algorithm}")
+        return self
 
     @field_validator("secret_key")
     @classmethod
