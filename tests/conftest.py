@@ -57,8 +57,9 @@ class Host:
         self.kit = kit
         self.client = client
 
-    async def register(self, email: str = "alice@example.com", password: str = PASSWORD,
-                       **extra: Any) -> httpx.Response:
+    async def register(
+        self, email: str = "alice@example.com", password: str = PASSWORD, **extra: Any
+    ) -> httpx.Response:
         return await self.client.post(
             "/auth/register", json={"email": email, "password": password, **extra}
         )
@@ -70,8 +71,9 @@ class Host:
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 
-    async def headers(self, email: str = "alice@example.com", password: str = PASSWORD,
-                      *, register: bool = True) -> dict[str, str]:
+    async def headers(
+        self, email: str = "alice@example.com", password: str = PASSWORD, *, register: bool = True
+    ) -> dict[str, str]:
         if register:
             assert (await self.register(email, password)).status_code == 201
         return {"Authorization": f"Bearer {await self.login(email, password)}"}

@@ -42,7 +42,10 @@ class TestSettings:
         assert s.database_url == "sqlite+aiosqlite:///./x.db"
         assert (s.access_token_ttl, s.refresh_token_ttl) == (60, 3600)
         assert (s.jwt_algorithm, s.jwt_audience, s.jwt_issuer) == (
-            "HS384", "my-api", "https://auth.example.com")
+            "HS384",
+            "my-api",
+            "https://auth.example.com",
+        )
         assert s.bcrypt_rounds == 4
         assert s.require_verified_login is True
 
@@ -94,8 +97,9 @@ class TestSettings:
 
 
 class TestSecretAtStartup:
-    def test_sqlite_without_secret_warns_once(self, caplog: pytest.LogCaptureFixture,
-                                              database_url: str) -> None:
+    def test_sqlite_without_secret_warns_once(
+        self, caplog: pytest.LogCaptureFixture, database_url: str
+    ) -> None:
         with caplog.at_level(logging.WARNING, logger="fastapi_userkit"):
             include_user_router(FastAPI(), settings=UserKitSettings(database_url=database_url))
         warnings = [r for r in caplog.records if "USERKIT_SECRET_KEY is not set" in r.message]

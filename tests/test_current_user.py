@@ -14,11 +14,19 @@ from starlette.websockets import WebSocketDisconnect
 from tests.conftest import PASSWORD, SECRET, Host
 
 
-def _forge(claims: dict[str, Any], *, key: str = SECRET, alg: str = "HS256",
-           typ: str | None = "at+jwt") -> str:
+def _forge(
+    claims: dict[str, Any], *, key: str = SECRET, alg: str = "HS256", typ: str | None = "at+jwt"
+) -> str:
     now = int(time.time())
-    payload = {"aud": "fastapi-userkit", "iss": "fastapi-userkit", "iat": now,
-               "exp": now + 60, "jti": "abcdefghijklmnop", "type": "access", "ver": 0}
+    payload = {
+        "aud": "fastapi-userkit",
+        "iss": "fastapi-userkit",
+        "iat": now,
+        "exp": now + 60,
+        "jti": "abcdefghijklmnop",
+        "type": "access",
+        "ver": 0,
+    }
     payload.update(claims)
     payload = {k: v for k, v in payload.items() if v is not None}
     headers = {"typ": typ} if typ else {}
@@ -48,12 +56,16 @@ class TestTokens:
             pytest.param(lambda uid: "x" * 10_000, id="oversized"),
             pytest.param(lambda uid: "é" * 50, id="non-ascii"),
             pytest.param(lambda uid: _forge({"sub": uid})[:-5], id="truncated"),
-            pytest.param(lambda uid: _forge({"sub": uid}, key="another-key-" * 4), id="foreign-key"),
-            pytest.param(lambda uid: _forge({"sub": uid}, key=SECRET * 2, alg="HS512"),
-                         id="other-alg"),
+            pytest.param(
+                lambda uid: _forge({"sub": uid}, key="another-key-" * 4), id="foreign-key"
+            ),
+            pytest.param(
+                lambda uid: _forge({"sub": uid}, key=SECRET * 2, alg="HS512"), id="other-alg"
+            ),
             pytest.param(lambda uid: _unsigned({"sub": uid}), id="alg-none"),
-            pytest.param(lambda uid: _forge({"sub": uid, "exp": int(time.time()) - 10}),
-                         id="expired"),
+            pytest.param(
+                lambda uid: _forge({"sub": uid, "exp": int(time.time()) - 10}), id="expired"
+            ),
             pytest.param(lambda uid: _forge({"sub": uid, "aud": "other"}), id="wrong-aud"),
             pytest.param(lambda uid: _forge({"sub": uid, "iss": "other"}), id="wrong-iss"),
             pytest.param(lambda uid: _forge({"sub": uid, "type": "refresh"}), id="wrong-type"),
@@ -155,8 +167,9 @@ class TestGuards:
         return h
 
     async def _user(self, h: Host, email: str, **flags: bool) -> dict[str, str]:
-        await h.kit.users.create(email=email, password=PASSWORD, **{
-            k: v for k, v in flags.items() if k != "is_active"})
+        await h.kit.users.create(
+            email=email, password=PASSWORD, **{k: v for k, v in flags.items() if k != "is_active"}
+        )
         headers = {"Authorization": f"Bearer {await h.login(email)}"}
         if flags.get("is_active") is False:
             async with h.kit.database.open() as uow:
@@ -169,19 +182,38 @@ class TestGuards:
     @pytest.mark.parametrize(
         ("flags", "expected"),
         [
-            pytest.param({}, {"active": 200, "any": 200, "verified": 403, "superuser": 403,
-                              "optional": 200, "optional-superuser": 200}, id="plain"),
-            pytest.param({"is_verified": True}, {"active": 200, "verified": 200,
-                                                 "superuser": 403}, id="verified"),
-            pytest.param({"is_superuser": True}, {"active": 200, "verified": 403,
-                                                  "superuser": 200}, id="superuser"),
-            pytest.param({"is_active": False}, {"active": 401, "any": 200, "verified": 401,
-                                                "superuser": 401, "optional": 200},
-                         id="inactive"),
+            pytest.param(
+                {},
+                {
+                    "active": 200,
+                    "any": 200,
+                    "verified": 403,
+                    "superuser": 403,
+                    "optional": 200,
+                    "optional-superuser": 200,
+                },
+                id="plain",
+            ),
+            pytest.param(
+                {"is_verified": True},
+                {"active": 200, "verified": 200, "superuser": 403},
+                id="verified",
+            ),
+            pytest.param(
+                {"is_superuser": True},
+                {"active": 200, "verified": 403, "superuser": 200},
+                id="superuser",
+            ),
+            pytest.param(
+                {"is_active": False},
+                {"active": 401, "any": 200, "verified": 401, "superuser": 401, "optional": 200},
+                id="inactive",
+            ),
         ],
     )
-    async def test_matrix(self, guarded: Host, flags: dict[str, bool],
-                          expected: dict[str, int]) -> None:
+    async def test_matrix(
+        self, guarded: Host, flags: dict[str, bool], expected: dict[str, int]
+    ) -> None:
         headers = await self._user(guarded, "u@example.com", **flags)
         for name, status in expected.items():
             response = await guarded.client.get(f"/guard/{name}", headers=headers)
@@ -222,27 +254,29 @@ class TestWebSocket:
         kit = include_user_router(app, settings=settings)
 
         @app.websocket("/ws")
-        async def ws(websocket: WebSocket,
-                     user: Annotated[Any, Depends(kit.current_user_ws())]) -> None:
+        async def ws(
+            websocket: WebSocket, user: Annotated[Any, Depends(kit.current_user_ws())]
+        ) -> None:
             await websocket.accept()
             await websocket.send_text(user.email)
             await websocket.close()
 
         @app.websocket("/ws-admin")
-        async def ws_admin(websocket: WebSocket,
-                           user: Annotated[Any, Depends(kit.current_user_ws(superuser=True))]
-                           ) -> None:
+        async def ws_admin(
+            websocket: WebSocket, user: Annotated[Any, Depends(kit.current_user_ws(superuser=True))]
+        ) -> None:
             await websocket.accept()
             await websocket.close()
 
         return app, kit
 
     def test_websocket_auth(self, settings: Any) -> None:
-        app, kit = self._app(settings)
+        app, _ = self._app(settings)
         with TestClient(app) as client:
             client.post("/auth/register", json={"email": "ws@example.com", "password": PASSWORD})
-            token = client.post("/auth/jwt/login", data={"username": "ws@example.com",
-                                                         "password": PASSWORD}).json()["access_token"]
+            token = client.post(
+                "/auth/jwt/login", data={"username": "ws@example.com", "password": PASSWORD}
+            ).json()["access_token"]
             with client.websocket_connect("/ws", headers={"Authorization": f"Bearer {token}"}) as s:
                 assert s.receive_text() == "ws@example.com"
             with client.websocket_connect(f"/ws?access_token={token}") as s:
@@ -253,7 +287,9 @@ class TestWebSocket:
                 ("/ws", {"Authorization": "Bearer garbage"}),
                 ("/ws-admin", {"Authorization": f"Bearer {token}"}),
             ]:
-                with pytest.raises(WebSocketDisconnect) as info, \
-                        client.websocket_connect(url, headers=headers) as s:
+                with (
+                    pytest.raises(WebSocketDisconnect) as info,
+                    client.websocket_connect(url, headers=headers) as s,
+                ):
                     s.receive_text()
                 assert info.value.code == 1008

@@ -101,28 +101,47 @@ class TestLogin:
     @pytest.mark.parametrize(
         ("kwargs", "status"),
         [
-            pytest.param({"content": b"{not json", "headers": {"content-type": "application/json"}},
-                         422, id="malformed-json"),
-            pytest.param({"content": b"\xff\xfe", "headers": {"content-type": "application/json"}},
-                         422, id="not-utf8"),
+            pytest.param(
+                {"content": b"{not json", "headers": {"content-type": "application/json"}},
+                422,
+                id="malformed-json",
+            ),
+            pytest.param(
+                {"content": b"\xff\xfe", "headers": {"content-type": "application/json"}},
+                422,
+                id="not-utf8",
+            ),
             pytest.param({"json": ["a", "b"]}, 422, id="json-array"),
             pytest.param({"json": {"email": 1, "password": 2}}, 422, id="wrong-types"),
             pytest.param({"json": {"email": "a@b.c"}}, 422, id="missing-password"),
-            pytest.param({"json": {"email": "a@b.c", "password": "x", "x": 1}}, 422,
-                         id="unknown-field"),
+            pytest.param(
+                {"json": {"email": "a@b.c", "password": "x", "x": 1}}, 422, id="unknown-field"
+            ),
             pytest.param({"data": {"username": "a@b.c"}}, 422, id="form-missing-password"),
-            pytest.param({"content": b"",
-                          "headers": {"content-type": "application/x-www-form-urlencoded"}},
-                         422, id="form-empty"),
-            pytest.param({"content": b"x", "headers": {"content-type": "text/plain"}}, 415,
-                         id="text-plain"),
+            pytest.param(
+                {"content": b"", "headers": {"content-type": "application/x-www-form-urlencoded"}},
+                422,
+                id="form-empty",
+            ),
+            pytest.param(
+                {"content": b"x", "headers": {"content-type": "text/plain"}}, 415, id="text-plain"
+            ),
             pytest.param({"content": b""}, 415, id="no-body"),
-            pytest.param({"data": {"username": "a@b.c", "password": "p", "grant_type": "x"}}, 400,
-                         id="unknown-grant"),
-            pytest.param({"files": {"username": ("u.txt", b"a@b.c"), "password": (None, "p")}},
-                         400, id="file-upload"),
-            pytest.param({"content": b"x" * 70_000,
-                          "headers": {"content-type": "application/json"}}, 413, id="huge"),
+            pytest.param(
+                {"data": {"username": "a@b.c", "password": "p", "grant_type": "x"}},
+                400,
+                id="unknown-grant",
+            ),
+            pytest.param(
+                {"files": {"username": ("u.txt", b"a@b.c"), "password": (None, "p")}},
+                400,
+                id="file-upload",
+            ),
+            pytest.param(
+                {"content": b"x" * 70_000, "headers": {"content-type": "application/json"}},
+                413,
+                id="huge",
+            ),
         ],
     )
     async def test_bad_bodies_are_4xx(self, host: Host, kwargs: dict, status: int) -> None:  # type: ignore[type-arg]

@@ -52,9 +52,7 @@ class TestRegister:
         ("password", "reasons"),
         [
             pytest.param("short", ["Password must be at least 8 characters long."], id="short"),
-            pytest.param(
-                "        ", ["Password must not consist only of whitespace."], id="blank"
-            ),
+            pytest.param("        ", ["Password must not consist only of whitespace."], id="blank"),
             pytest.param(
                 "   ",
                 [

@@ -11,8 +11,16 @@ async def _patch(h: Host, headers: dict[str, str], body: dict[str, object]):  # 
 class TestPatchMe:
     @pytest.mark.parametrize(
         "field",
-        ["is_superuser", "is_active", "is_verified", "id", "hashed_password", "email_key",
-         "token_version", "unknown"],
+        [
+            "is_superuser",
+            "is_active",
+            "is_verified",
+            "id",
+            "hashed_password",
+            "email_key",
+            "token_version",
+            "unknown",
+        ],
     )
     async def test_privileged_fields_are_422_and_not_applied(self, host: Host, field: str) -> None:
         headers = await host.headers()
@@ -25,9 +33,11 @@ class TestPatchMe:
 
     async def test_email_change_needs_current_password(self, host: Host) -> None:
         headers = await host.headers()
-        for body in ({"email": "new@example.com"},
-                     {"email": "new@example.com", "current_password": "wrong one"},
-                     {"email": "new@example.com", "current_password": None}):
+        for body in (
+            {"email": "new@example.com"},
+            {"email": "new@example.com", "current_password": "wrong one"},
+            {"email": "new@example.com", "current_password": None},
+        ):
             response = await _patch(host, headers, body)
             assert response.status_code == 400
             assert response.json() == {"detail": "CURRENT_PASSWORD_INVALID"}
@@ -36,8 +46,9 @@ class TestPatchMe:
     async def test_email_change_clears_verified(self, host: Host) -> None:
         await host.kit.users.create(email="alice@example.com", password=PASSWORD, is_verified=True)
         headers = {"Authorization": f"Bearer {await host.login()}"}
-        response = await _patch(host, headers, {"email": "New@Example.com",
-                                                 "current_password": PASSWORD})
+        response = await _patch(
+            host, headers, {"email": "New@Example.com", "current_password": PASSWORD}
+        )
         assert response.status_code == 200
         assert response.json()["email"] == "New@example.com"
         assert response.json()["is_verified"] is False
@@ -47,8 +58,9 @@ class TestPatchMe:
     async def test_same_email_in_other_case_keeps_verified(self, host: Host) -> None:
         await host.kit.users.create(email="alice@example.com", password=PASSWORD, is_verified=True)
         headers = {"Authorization": f"Bearer {await host.login()}"}
-        response = await _patch(host, headers, {"email": "ALICE@example.com",
-                                                 "current_password": PASSWORD})
+        response = await _patch(
+            host, headers, {"email": "ALICE@example.com", "current_password": PASSWORD}
+        )
         assert response.status_code == 200
         assert response.json()["email"] == "ALICE@example.com"
         assert response.json()["is_verified"] is True
@@ -56,31 +68,39 @@ class TestPatchMe:
     async def test_email_taken(self, host: Host) -> None:
         await host.register("bob@example.com")
         headers = await host.headers()
-        response = await _patch(host, headers, {"email": "BOB@example.com",
-                                                 "current_password": PASSWORD})
+        response = await _patch(
+            host, headers, {"email": "BOB@example.com", "current_password": PASSWORD}
+        )
         assert response.status_code == 400
         assert response.json() == {"detail": "UPDATE_USER_EMAIL_ALREADY_EXISTS"}
 
     async def test_password_change(self, host: Host) -> None:
         headers = await host.headers()
-        response = await _patch(host, headers, {"password": "another good one",
-                                                 "current_password": PASSWORD})
+        response = await _patch(
+            host, headers, {"password": "another good one", "current_password": PASSWORD}
+        )
         assert response.status_code == 200
         # every token issued before the change is dead, including this one
         assert (await host.client.get("/users/me", headers=headers)).status_code == 401
         assert await host.login(password="another good one")
-        bad = await host.client.post("/auth/jwt/login",
-                                     data={"username": "alice@example.com", "password": PASSWORD})
+        bad = await host.client.post(
+            "/auth/jwt/login", data={"username": "alice@example.com", "password": PASSWORD}
+        )
         assert bad.status_code == 400
 
     async def test_invalid_new_password_applies_nothing(self, host: Host) -> None:
         headers = await host.headers()
-        response = await _patch(host, headers, {"password": "short", "email": "n@example.com",
-                                                 "current_password": PASSWORD})
+        response = await _patch(
+            host,
+            headers,
+            {"password": "short", "email": "n@example.com", "current_password": PASSWORD},
+        )
         assert response.status_code == 400
         assert response.json() == {
-            "detail": {"code": "UPDATE_USER_INVALID_PASSWORD",
-                       "reason": ["Password must be at least 8 characters long."]}
+            "detail": {
+                "code": "UPDATE_USER_INVALID_PASSWORD",
+                "reason": ["Password must be at least 8 characters long."],
+            }
         }
         assert (await host.client.get("/users/me", headers=headers)).json()["email"] == (
             "alice@example.com"
@@ -88,8 +108,9 @@ class TestPatchMe:
 
     async def test_wrong_current_password_applies_nothing(self, host: Host) -> None:
         headers = await host.headers()
-        response = await _patch(host, headers, {"password": "another good one",
-                                                 "current_password": "not it at all"})
+        response = await _patch(
+            host, headers, {"password": "another good one", "current_password": "not it at all"}
+        )
         assert response.status_code == 400
         assert await host.login()
 
@@ -119,7 +140,10 @@ class TestPatchMe:
 
         h: Host = await make_host(hooks=Hooks())
         headers = await h.headers()
-        await _patch(h, headers, {"email": "x@example.com", "password": "yet another one",
-                                  "current_password": PASSWORD})
+        await _patch(
+            h,
+            headers,
+            {"email": "x@example.com", "password": "yet another one", "current_password": PASSWORD},
+        )
         assert seen == [{"email": "x@example.com", "password_changed": True}]
         assert "yet another one" not in repr(seen)

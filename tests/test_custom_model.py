@@ -1,0 +1,69 @@
+from pathlib import Path
+
+import httpx
+import jwt
+from asgi_lifespan import LifespanManager
+from examples.custom_user.main import create_app
+
+from fastapi_userkit import UserKitSettings
+from tests.conftest import PASSWORD, SECRET
+
+
+async def test_custom_model_with_extra_column_and_integer_ids(tmp_path: Path) -> None:
+    settings = UserKitSettings(secret_key=SECRET, bcrypt_rounds=4)
+    app = create_app(f"sqlite+aiosqlite:///{tmp_path}/members.db", settings)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://t"
+        ) as client,
+    ):
+        created = await client.post(
+            "/auth/register",
+            json={"email": "m@example.com", "password": PASSWORD, "display_name": "Em"},
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["id"] == 1
+        assert created.json()["display_name"] == "Em"
+        second = await client.post(
+            "/auth/register", json={"email": "n@example.com", "password": PASSWORD}
+        )
+        assert second.json() == {
+            "id": 2,
+            "email": "n@example.com",
+            "is_active": True,
+            "is_superuser": False,
+            "is_verified": False,
+            "display_name": None,
+        }
+        login = await client.post(
+            "/auth/jwt/login", data={"username": "m@example.com", "password": PASSWORD}
+        )
+        token = login.json()["access_token"]
+        assert jwt.decode(token, options={"verify_signature": False})["sub"] == "1"
+        headers = {"Authorization": f"Bearer {token}"}
+        me = await client.get("/users/me", headers=headers)
+        assert me.json()["display_name"] == "Em"
+        patched = await client.patch("/users/me", headers=headers, json={"display_name": "Emma"})
+        assert patched.status_code == 200
+        assert patched.json()["display_name"] == "Emma"
+        assert (await client.get("/users/me", headers=headers)).json()["display_name"] == "Emma"
+        for bad_sub in ["01", "-1", "1.0", "99999999999999999999999", "abc"]:
+            forged = jwt.encode(
+                {
+                    "sub": bad_sub,
+                    "aud": "fastapi-userkit",
+                    "iss": "fastapi-userkit",
+                    "iat": 1,
+                    "exp": 4102444800,
+                    "jti": "x" * 16,
+                    "type": "access",
+                    "ver": 0,
+                },
+                SECRET,
+                headers={"typ": "at+jwt"},
+            )
+            response = await client.get("/users/me", headers={"Authorization": f"Bearer {forged}"})
+            assert response.status_code in (200, 401)
+            if bad_sub != "01":
+                assert response.status_code == 401, bad_sub

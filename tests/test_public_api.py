@@ -1,0 +1,55 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import fastapi_userkit
+
+
+def test_all_is_sorted_and_complete() -> None:
+    assert fastapi_userkit.__all__ == sorted(fastapi_userkit.__all__)
+    public = {name for name in dir(fastapi_userkit) if not name.startswith("_")}
+    modules = {
+        "config",
+        "db",
+        "dependencies",
+        "errors",
+        "exceptions",
+        "hooks",
+        "manager",
+        "passwords",
+        "policy",
+        "protocols",
+        "routers",
+        "schemas",
+        "service",
+        "tokens",
+    }
+    assert public - modules == set(fastapi_userkit.__all__)
+    for name in fastapi_userkit.__all__:
+        assert getattr(fastapi_userkit, name) is not None
+
+
+def test_import_has_no_side_effects(tmp_path: Path) -> None:
+    code = (
+        "import os, sys, fastapi_userkit, fastapi_userkit.db, fastapi_userkit.db.default\n"
+        "assert 'redis' not in sys.modules and 'asyncpg' not in sys.modules\n"
+        "assert os.listdir('.') == [], os.listdir('.')\n"
+    )
+    env = {
+        "USERKIT_SECRET_KEY": "weak",
+        "USERKIT_DATABASE_URL": "nonsense://",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_py_typed_marker() -> None:
+    assert (Path(fastapi_userkit.__file__).parent / "py.typed").exists()
