@@ -17,7 +17,7 @@ demo: $(STAMP)
 	cd examples/demo && ../../$(BIN)/uvicorn main:app --host 127.0.0.1 --port 8000
 
 ## Lint, type-check and run the whole test suite.
-test: lint typecheck unit
+test: lint typecheck unit docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks
@@ -30,7 +30,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/current_user.py

@@ -67,3 +67,41 @@ async def test_custom_model_with_extra_column_and_integer_ids(tmp_path: Path) ->
             assert response.status_code in (200, 401)
             if bad_sub != "01":
                 assert response.status_code == 401, bad_sub
+
+
+def test_self_service_schema_with_privileged_field_is_refused() -> None:
+    import pytest
+
+    from fastapi_userkit import ConfigurationError, UserCreate, UserSchemas, UserUpdate
+
+    class SneakyCreate(UserCreate):
+        is_superuser: bool = False
+
+    class SneakyUpdate(UserUpdate):
+        is_active: bool | None = None
+
+    with pytest.raises(ConfigurationError, match="is_superuser"):
+        UserSchemas(create=SneakyCreate)
+    with pytest.raises(ConfigurationError, match="is_active"):
+        UserSchemas(update=SneakyUpdate)
+
+
+async def test_permissive_schema_still_cannot_set_privileged_fields(make_host) -> None:  # type: ignore[no-untyped-def]
+    from pydantic import ConfigDict
+
+    from fastapi_userkit import UserCreate, UserSchemas, UserUpdate
+
+    class LooseCreate(UserCreate):
+        model_config = ConfigDict(extra="allow")
+
+    class LooseUpdate(UserUpdate):
+        model_config = ConfigDict(extra="allow")
+
+    h = await make_host(schemas=UserSchemas(create=LooseCreate, update=LooseUpdate))
+    response = await h.register(is_superuser=True)
+    assert response.status_code == 422
+    assert (await h.register()).status_code == 201
+    headers = {"Authorization": f"Bearer {await h.login()}"}
+    patched = await h.client.patch("/users/me", headers=headers, json={"is_superuser": True})
+    assert patched.status_code == 422
+    assert (await h.kit.users.get_by_email("alice@example.com")).is_superuser is False

@@ -29,6 +29,7 @@ from fastapi_userkit.schemas import UserCreate as UserCreate
 from fastapi_userkit.schemas import UserRead as UserRead
 from fastapi_userkit.schemas import UserSchemas as UserSchemas
 from fastapi_userkit.schemas import UserUpdate as UserUpdate
+from fastapi_userkit.service import UserService as UserService
 
 __version__ = "0.1.0.dev0"
 
@@ -53,6 +54,7 @@ __all__ = [
     "UserProtocol",
     "UserRead",
     "UserSchemas",
+    "UserService",
     "UserStore",
     "UserUpdate",
     "include_user_router",

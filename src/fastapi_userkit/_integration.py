@@ -198,9 +198,14 @@ def _resolve_secret(settings: UserKitSettings, database: Database) -> str:
             "`openssl rand -hex 32`) before deploying."
         )
         return secrets.token_urlsafe(48)
+    where = (
+        "when sessions come from your own dependency (the kit cannot tell the database)"
+        if database.uses_host_sessions
+        else "with any database other than SQLite"
+    )
     raise ConfigurationError(
-        "USERKIT_SECRET_KEY is not set. It is required with any database other than "
-        "SQLite; generate one with `openssl rand -hex 32`."
+        f"USERKIT_SECRET_KEY is not set. It is required {where}; "
+        "generate one with `openssl rand -hex 32`."
     )
 
 
@@ -235,7 +240,7 @@ def include_user_router(
         app: The host application; its lifespan, routes, handlers and middleware
             are left as they are (the kit's startup runs before the host's lifespan).
         settings: Configuration; read from `USERKIT_*` variables when omitted.
-        user_model: Mapped user class; the default `fastapi_userkit.db.User` when omitted.
+        user_model: Mapped user class; `fastapi_userkit.db.default.User` when omitted.
         schemas: Read/create/update schemas exposing the host's own columns.
         database: URL, `AsyncEngine`, `async_sessionmaker`, or the host's session
             dependency (the kit then flushes into the host's transaction and never

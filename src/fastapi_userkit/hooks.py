@@ -41,8 +41,8 @@ class UserKitHooks:
     async def on_after_update(
         self, user: Any, update_dict: dict[str, Any], request: Request | None = None
     ) -> None:
-        """A user changed their profile; *update_dict* holds the changed fields
-        (never a password).
+        """A user sent `PATCH /users/me`; *update_dict* holds the fields they sent
+        (never a password: a new one shows as `password_changed: True`).
         """
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
+from fastapi_userkit.exceptions import ConfigurationError
 
 PRIVILEGED_FIELDS = frozenset(
     {
@@ -95,3 +96,12 @@ class UserSchemas:
     read: type[UserRead] = UserRead
     create: type[UserCreate] = UserCreate
     update: type[UserUpdate] = UserUpdate
+
+    def __post_init__(self) -> None:
+        for schema in (self.create, self.update):
+            privileged = sorted(PRIVILEGED_FIELDS & schema.model_fields.keys())
+            if privileged:
+                raise ConfigurationError(
+                    f"{schema.__name__} declares {', '.join(privileged)}: users could set "
+                    "them on their own account. Remove them from the self-service schema."
+                )

@@ -8,6 +8,7 @@ from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error
 from fastapi_userkit.exceptions import InvalidPasswordError, UserAlreadyExistsError
 from fastapi_userkit.hooks import run_after_hook
+from fastapi_userkit.routers._common import refuse_privileged
 
 if TYPE_CHECKING:
     from fastapi_userkit._integration import UserKit
@@ -40,6 +41,7 @@ def create_register_router(kit: "UserKit[Any]") -> APIRouter:
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
     ) -> Any:
         data: dict[str, Any] = body.model_dump()  # type: ignore[attr-defined]
+        refuse_privileged(data)
         email, password = data.pop("email"), data.pop("password")
         try:
             user = await kit.manager(uow).create(email=email, password=password, **data)

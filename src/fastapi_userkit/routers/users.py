@@ -3,34 +3,17 @@
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
-from fastapi.exceptions import RequestValidationError
 
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error
 from fastapi_userkit.exceptions import InvalidPasswordError, UserAlreadyExistsError
 from fastapi_userkit.hooks import run_after_hook
-from fastapi_userkit.schemas import PRIVILEGED_FIELDS
+from fastapi_userkit.routers._common import refuse_privileged
 
 if TYPE_CHECKING:
     from fastapi_userkit._integration import UserKit
 
 _NEEDS_CURRENT_PASSWORD = ("email", "password")
-
-
-def _refuse_privileged(values: dict[str, Any]) -> None:
-    privileged = sorted(PRIVILEGED_FIELDS & values.keys())
-    if privileged:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "extra_forbidden",
-                    "loc": ("body", name),
-                    "msg": "Extra inputs are not permitted",
-                    "input": values[name],
-                }
-                for name in privileged
-            ]
-        )
 
 
 def create_users_router(kit: "UserKit[Any]") -> APIRouter:
@@ -64,7 +47,7 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
     ) -> Any:
         values: dict[str, Any] = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
-        _refuse_privileged(values)
+        refuse_privileged(values)
         current_password = values.pop("current_password", None)
         values = {
             k: v for k, v in values.items() if not (k in _NEEDS_CURRENT_PASSWORD and v is None)
