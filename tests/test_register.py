@@ -116,3 +116,48 @@ class TestRegister:
         h = await make_host(hooks=Hooks())  # type: ignore[operator]
         assert (await h.register()).status_code == 201
         assert seen == ["alice@example.com"]
+
+
+class TestRegisterBadInput:
+    async def test_one_megabyte_password_is_413(self, host: Host) -> None:
+        response = await host.register(password="x" * 1_000_000)
+        assert response.status_code == 413
+        assert response.json() == {"detail": "REQUEST_TOO_LARGE"}
+
+    async def test_long_password_under_body_limit_is_policy_400(self, host: Host) -> None:
+        response = await host.register(password="x" * 60_000)
+        assert response.status_code == 400
+        assert response.json()["detail"]["code"] == "REGISTER_INVALID_PASSWORD"
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b"{",
+            b"",
+            b"null",
+            b"[]",
+            b'{"email": ["a@b.c"], "password": "long enough"}',
+            b'{"email": "a@example.com", "password": 12345678}',
+            b'{"email": "a@example.com", "password": null}',
+            b'{"email": "a@example.com"}',
+        ],
+    )
+    async def test_malformed_json_is_422(self, host: Host, body: bytes) -> None:
+        response = await host.client.post(
+            "/auth/register", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422
+
+    async def test_undecodable_body_is_400(self, host: Host) -> None:
+        response = await host.client.post(
+            "/auth/register", content=b"\xff\xfe\x00", headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 400
+
+    async def test_nul_in_password_is_kept(self, host: Host) -> None:
+        assert (await host.register(password="abc\x00defghij")).status_code == 201
+        assert await host.login(password="abc\x00defghij")
+        response = await host.client.post(
+            "/auth/jwt/login", data={"username": "alice@example.com", "password": "abc"}
+        )
+        assert response.status_code == 400

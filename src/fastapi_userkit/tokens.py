@@ -93,10 +93,7 @@ class AccessTokenCodec:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise BadTokenError("token is empty or too long")
         try:
-            header = jwt.get_unverified_header(token)
-            if header.get("typ") != ACCESS_TOKEN_TYP_HEADER:
-                raise BadTokenError("not an access token (typ header)")
-            payload = jwt.decode(
+            decoded = jwt.decode_complete(
                 token,
                 self._secret,
                 algorithms=[self.algorithm],
@@ -107,7 +104,9 @@ class AccessTokenCodec:
         except jwt.PyJWTError as exc:
             logger.debug("access token refused: %s", exc)
             raise BadTokenError("invalid access token") from exc
-        return self._claims(payload)
+        if decoded["header"].get("typ") != ACCESS_TOKEN_TYP_HEADER:
+            raise BadTokenError("not an access token (typ header)")
+        return self._claims(decoded["payload"])
 
     @staticmethod
     def _claims(payload: dict[str, Any]) -> AccessClaims:

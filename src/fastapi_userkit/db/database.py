@@ -104,7 +104,7 @@ class Database:
     def _maker(self) -> async_sessionmaker[AsyncSession]:
         if self._sessionmaker is None:
             if self._engine is None:
-                self._engine = create_async_engine(self._url, pool_pre_ping=True)
+                self._engine = create_async_engine(self._url)
                 self._owns_engine = True
             self._sessionmaker = async_sessionmaker(self._engine, expire_on_commit=False)
         return self._sessionmaker
