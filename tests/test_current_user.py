@@ -50,43 +50,41 @@ class TestTokens:
     @pytest.mark.parametrize(
         "make_token",
         [
-            pytest.param(lambda uid: "", id="empty"),
-            pytest.param(lambda uid: "garbage", id="garbage"),
-            pytest.param(lambda uid: "a.b.c", id="three-garbage-parts"),
-            pytest.param(lambda uid: "x" * 10_000, id="oversized"),
-            pytest.param(lambda uid: "é" * 50, id="non-ascii"),
-            pytest.param(lambda uid: _forge({"sub": uid})[:-5], id="truncated"),
-            pytest.param(
-                lambda uid: _forge({"sub": uid}, key="another-key-" * 4), id="foreign-key"
-            ),
-            pytest.param(
-                lambda uid: _forge({"sub": uid}, key=SECRET * 2, alg="HS512"), id="other-alg"
-            ),
-            pytest.param(lambda uid: _unsigned({"sub": uid}), id="alg-none"),
-            pytest.param(
-                lambda uid: _forge({"sub": uid, "exp": int(time.time()) - 10}), id="expired"
-            ),
-            pytest.param(lambda uid: _forge({"sub": uid, "aud": "other"}), id="wrong-aud"),
-            pytest.param(lambda uid: _forge({"sub": uid, "iss": "other"}), id="wrong-iss"),
-            pytest.param(lambda uid: _forge({"sub": uid, "type": "refresh"}), id="wrong-type"),
-            pytest.param(lambda uid: _forge({"sub": uid}, typ="JWT"), id="wrong-typ-header"),
-            pytest.param(lambda uid: _forge({"sub": uid}, typ=None), id="no-typ-header"),
-            pytest.param(lambda uid: _forge({"sub": uid, "jti": None}), id="no-jti"),
-            pytest.param(lambda uid: _forge({"sub": uid, "iat": None}), id="no-iat"),
-            pytest.param(lambda uid: _forge({"sub": uid, "ver": None}), id="no-version"),
-            pytest.param(lambda uid: _forge({"sub": uid, "ver": "0"}), id="string-version"),
-            pytest.param(lambda uid: _forge({"sub": uid, "ver": 1}), id="future-version"),
-            pytest.param(lambda uid: _forge({"sub": None}), id="no-sub"),
-            pytest.param(lambda uid: _forge({"sub": 123}), id="int-sub"),
-            pytest.param(lambda uid: _forge({"sub": "not-a-uuid"}), id="bad-sub"),
-            pytest.param(lambda uid: _forge({"sub": str(uuid.uuid4())}), id="unknown-user"),
-            pytest.param(lambda uid: _forge({"sub": "' OR 1=1 --"}), id="sql-sub"),
-            pytest.param(lambda uid: _forge({"sub": uid, "iat": "yesterday"}), id="string-iat"),
+            pytest.param(lambda c: "", id="empty"),
+            pytest.param(lambda c: "garbage", id="garbage"),
+            pytest.param(lambda c: "a.b.c", id="three-garbage-parts"),
+            pytest.param(lambda c: "x" * 10_000, id="oversized"),
+            pytest.param(lambda c: "é" * 50, id="non-ascii"),
+            pytest.param(lambda c: _forge(c)[:-5], id="truncated"),
+            pytest.param(lambda c: _forge(c, key="another-key-" * 4), id="foreign-key"),
+            pytest.param(lambda c: _forge(c, key=SECRET * 2, alg="HS512"), id="other-alg"),
+            pytest.param(lambda c: _unsigned(c), id="alg-none"),
+            pytest.param(lambda c: _forge({**c, "exp": int(time.time()) - 10}), id="expired"),
+            pytest.param(lambda c: _forge({**c, "aud": "other"}), id="wrong-aud"),
+            pytest.param(lambda c: _forge({**c, "iss": "other"}), id="wrong-iss"),
+            pytest.param(lambda c: _forge({**c, "type": "refresh"}), id="wrong-type"),
+            pytest.param(lambda c: _forge(c, typ="JWT"), id="wrong-typ-header"),
+            pytest.param(lambda c: _forge(c, typ=None), id="no-typ-header"),
+            pytest.param(lambda c: _forge({**c, "jti": None}), id="no-jti"),
+            pytest.param(lambda c: _forge({**c, "iat": None}), id="no-iat"),
+            pytest.param(lambda c: _forge({**c, "ver": None}), id="no-version"),
+            pytest.param(lambda c: _forge({**c, "ver": "0"}), id="string-version"),
+            pytest.param(lambda c: _forge({**c, "ver": 1}), id="future-version"),
+            pytest.param(lambda c: _forge({**c, "sub": None}), id="no-sub"),
+            pytest.param(lambda c: _forge({**c, "sub": 123}), id="int-sub"),
+            pytest.param(lambda c: _forge({**c, "sub": "not-a-uuid"}), id="bad-sub"),
+            pytest.param(lambda c: _forge({**c, "sub": str(uuid.uuid4())}), id="unknown-user"),
+            pytest.param(lambda c: _forge({**c, "sub": "' OR 1=1 --"}), id="sql-sub"),
+            pytest.param(lambda c: _forge({**c, "iat": "yesterday"}), id="string-iat"),
+            pytest.param(lambda c: _forge({**c, "sid": None}), id="no-sid"),
+            pytest.param(lambda c: _forge({**c, "sid": 5}), id="int-sid"),
+            pytest.param(lambda c: _forge({**c, "sid": str(uuid.uuid4())}), id="unknown-sid"),
+            pytest.param(lambda c: _forge({**c, "sid": "x" * 5000}), id="huge-sid"),
         ],
     )
     async def test_bad_tokens_are_401(self, host: Host, make_token: Any) -> None:
-        user_id = (await host.register()).json()["id"]
-        token = make_token(user_id)
+        real = (await host.headers())["Authorization"].split()[1]
+        token = make_token(jwt.decode(real, options={"verify_signature": False}))
         header = f"Bearer {token}".encode()
         response = await host.client.get("/users/me", headers={"Authorization": header})
         assert response.status_code == 401
@@ -103,10 +101,19 @@ class TestTokens:
 
     async def test_forged_token_with_right_key_works(self, host: Host) -> None:
         # Sanity check of the forging helper: the 401s above are about the claim changed.
-        user_id = (await host.register()).json()["id"]
-        token = _forge({"sub": user_id})
+        real = (await host.headers())["Authorization"].split()[1]
+        token = _forge(jwt.decode(real, options={"verify_signature": False}))
         response = await host.client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200
+
+    async def test_session_of_another_user_is_401(self, host: Host) -> None:
+        alice = (await host.headers())["Authorization"].split()[1]
+        bob = (await host.headers("bob@example.com"))["Authorization"].split()[1]
+        claims = jwt.decode(alice, options={"verify_signature": False})
+        claims["sid"] = jwt.decode(bob, options={"verify_signature": False})["sid"]
+        forged = _forge(claims)
+        response = await host.client.get("/users/me", headers={"Authorization": f"Bearer {forged}"})
+        assert response.status_code == 401
 
     async def test_token_of_deleted_user_is_401(self, host: Host) -> None:
         headers = await host.headers()

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fastapi_userkit import ConfigurationError, UserMixin
+from fastapi_userkit.db.sessions import SessionBase
 from tests.conftest import PASSWORD, Host
 
 
@@ -60,14 +61,14 @@ class TestProviders:
         user = await h.kit.users.create(email="bob@example.com", password=PASSWORD)
         assert user.email == "bob@example.com"  # attributes usable after the commit
 
-    async def test_only_the_user_table_is_created(self, make_host, engine) -> None:  # type: ignore[no-untyped-def]
+    async def test_only_the_kit_tables_are_created(self, make_host, engine) -> None:  # type: ignore[no-untyped-def]
         h: Host = await make_host(database=engine, user_model=Account)
         await _roundtrip(h)
         async with engine.connect() as conn:
             names = await conn.run_sync(
                 lambda c: __import__("sqlalchemy").inspect(c).get_table_names()
             )
-        assert names == ["user"]
+        assert sorted(names) == ["user", "userkit_refresh_token", "userkit_session"]
 
     async def test_create_tables_false(self, make_host, make_settings, engine) -> None:  # type: ignore[no-untyped-def]
         h: Host = await make_host(database=engine, settings=make_settings(create_tables=False))
@@ -84,6 +85,7 @@ class TestHostSessionDependency:
     async def setup(self, make_host, engine) -> Any:  # type: ignore[no-untyped-def]
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(SessionBase.metadata.create_all)
         maker = async_sessionmaker(engine, expire_on_commit=False)
         commits: list[bool] = []
 
@@ -144,6 +146,7 @@ class TestHostSessionDependency:
     async def test_kit_never_commits_behind_the_host(self, make_host, engine) -> None:  # type: ignore[no-untyped-def]
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(SessionBase.metadata.create_all)
         maker = async_sessionmaker(engine, expire_on_commit=False)
 
         async def get_db_without_commit() -> AsyncIterator[AsyncSession]:

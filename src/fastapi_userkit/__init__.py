@@ -12,6 +12,7 @@ from fastapi_userkit.config import UserKitSettings as UserKitSettings
 from fastapi_userkit.db.database import UnitOfWork as UnitOfWork
 from fastapi_userkit.db.models import IntegerIdUserMixin as IntegerIdUserMixin
 from fastapi_userkit.db.models import UserMixin as UserMixin
+from fastapi_userkit.db.sessions import SQLSessionStore as SQLSessionStore
 from fastapi_userkit.errors import ErrorCode as ErrorCode
 from fastapi_userkit.exceptions import BadTokenError as BadTokenError
 from fastapi_userkit.exceptions import ConfigurationError as ConfigurationError
@@ -30,6 +31,12 @@ from fastapi_userkit.schemas import UserRead as UserRead
 from fastapi_userkit.schemas import UserSchemas as UserSchemas
 from fastapi_userkit.schemas import UserUpdate as UserUpdate
 from fastapi_userkit.service import UserService as UserService
+from fastapi_userkit.sessions import LoginSession as LoginSession
+from fastapi_userkit.sessions import MemorySessionStore as MemorySessionStore
+from fastapi_userkit.sessions import RefreshTokenReuseError as RefreshTokenReuseError
+from fastapi_userkit.sessions import SessionStore as SessionStore
+from fastapi_userkit.sessions import SessionStoreProvider as SessionStoreProvider
+from fastapi_userkit.sessions import SessionStoreUnavailableError as SessionStoreUnavailableError
 
 __version__ = "0.1.0.dev0"
 
@@ -41,7 +48,14 @@ __all__ = [
     "IntegerIdUserMixin",
     "InvalidCredentialsError",
     "InvalidPasswordError",
+    "LoginSession",
+    "MemorySessionStore",
     "PasswordHasher",
+    "RefreshTokenReuseError",
+    "SQLSessionStore",
+    "SessionStore",
+    "SessionStoreProvider",
+    "SessionStoreUnavailableError",
     "UnitOfWork",
     "UserAlreadyExistsError",
     "UserCreate",

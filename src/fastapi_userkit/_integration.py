@@ -15,22 +15,31 @@ from sqlalchemy import Table
 from fastapi_userkit._routing import bounded_route_class
 from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.db.database import Database, DatabaseSource, UnitOfWork
+from fastapi_userkit.db.sessions import SQLSessionStore
 from fastapi_userkit.db.store import SQLAlchemyUserStore
 from fastapi_userkit.dependencies import (
     Requirements,
+    build_authenticated,
     build_current_user,
     build_current_user_ws,
     parse_user_id,
 )
-from fastapi_userkit.exceptions import BadTokenError, ConfigurationError
+from fastapi_userkit.exceptions import ConfigurationError
 from fastapi_userkit.hooks import UserKitHooks
+from fastapi_userkit.login import Authentication, LoginSessions
 from fastapi_userkit.manager import UserManager
 from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, PasswordHash
 from fastapi_userkit.policy import PasswordPolicy
 from fastapi_userkit.protocols import UserStore, UserT
-from fastapi_userkit.routers import create_auth_router, create_register_router, create_users_router
+from fastapi_userkit.routers import (
+    create_auth_router,
+    create_register_router,
+    create_sessions_router,
+    create_users_router,
+)
 from fastapi_userkit.schemas import UserSchemas
 from fastapi_userkit.service import UserService
+from fastapi_userkit.sessions import SessionStoreProvider
 from fastapi_userkit.tokens import AccessTokenCodec
 
 logger = logging.getLogger("fastapi_userkit")
@@ -53,6 +62,7 @@ class UserKit(Generic[UserT]):
         hooks: UserKitHooks,
         secret: str,
         prefix: str,
+        session_store: SessionStoreProvider,
     ) -> None:
         self.settings = settings
         self.user_model = user_model
@@ -79,6 +89,10 @@ class UserKit(Generic[UserT]):
         self.unit_of_work: Callable[..., Any] = database.dependency()
         token_url = f"{prefix.strip('/')}/auth/jwt/login".lstrip("/")
         self.bearer = OAuth2PasswordBearer(tokenUrl=token_url, auto_error=False)
+        self.session_store = session_store
+        self.login_sessions = LoginSessions(self)
+        self.authentication = self._build_authentication()
+        self.authenticated = build_authenticated(self)
         self._guards: dict[tuple[str, bool, bool, bool, bool], Callable[..., Any]] = {}
         self.users: UserService[UserT] = UserService(self)
         self.CurrentUser = Annotated[user_model, Depends(self.current_user())]
@@ -97,34 +111,42 @@ class UserKit(Generic[UserT]):
         """The user store for one unit of work."""
         return SQLAlchemyUserStore(uow.session, self.user_model)
 
+    def parse_id(self, value: str) -> Any:
+        """Parse a user id from its string form (as in tokens and sessions)."""
+        return parse_user_id(self.id_type, value)
+
+    async def end_all_sessions(
+        self, uow: UnitOfWork, user: UserT, *, keep: str | None = None
+    ) -> None:
+        """Invalidate every access token of *user* (token version bump) and end
+        every session but *keep*, whose refresh token then yields fresh tokens.
+        """
+        await self.store(uow).update(user, {"token_version": user.token_version + 1})
+        await self.session_store.bind(uow).revoke_all(str(user.id), keep=keep)
+
     def manager(self, uow: UnitOfWork) -> UserManager[UserT]:
         """The account rules bound to one unit of work."""
         return UserManager(self.store(uow), self.password_hash, self.password_policy)
 
-    async def user_from_token(self, token: str | None, uow: UnitOfWork) -> UserT | None:
-        """Return the user an access token names, or `None` if it is not valid now.
+    def _build_authentication(self) -> Callable[..., Any]:
+        bearer = self.bearer
+        unit_of_work = self.unit_of_work
+        login_sessions = self.login_sessions
 
-        One signature check and one primary-key lookup; a token issued before the
-        user's latest token-version bump is refused.
-        """
-        if not token:
-            return None
-        try:
-            claims = self.access_tokens.read(token)
-            user_id = parse_user_id(self.id_type, claims.subject)
-        except BadTokenError:
-            return None
-        user = await self.store(uow).get(user_id)
-        if user is None or user.token_version != claims.token_version:
-            return None
-        return user
+        async def authentication(
+            token: Annotated[str | None, Depends(bearer)],
+            uow: Annotated[UnitOfWork, Depends(unit_of_work)],
+        ) -> Authentication | None:
+            return await login_sessions.authenticate(token, uow)
+
+        return authentication
 
     def _guard(self, kind: str, **flags: bool) -> Callable[..., Any]:
         key = (kind, flags["active"], flags["verified"], flags["superuser"], flags["optional"])
         if key not in self._guards:
             requirements = Requirements(**flags)
             if kind == "http":
-                self._guards[key] = build_current_user(self, self.bearer, requirements)
+                self._guards[key] = build_current_user(self, requirements)
             else:
                 self._guards[key] = build_current_user_ws(self, requirements)
         return self._guards[key]
@@ -231,6 +253,7 @@ def include_user_router(
     user_model: type[Any] | None = None,
     schemas: UserSchemas | None = None,
     database: DatabaseSource | None = None,
+    session_store: SessionStoreProvider | None = None,
     hooks: UserKitHooks | None = None,
     prefix: str = "",
 ) -> UserKit[Any]:
@@ -245,6 +268,8 @@ def include_user_router(
         database: URL, `AsyncEngine`, `async_sessionmaker`, or the host's session
             dependency (the kit then flushes into the host's transaction and never
             commits). Defaults to `settings.database_url`.
+        session_store: Where login sessions live: `SQLSessionStore()` (default, same
+            database), `MemorySessionStore()` or `RedisSessionStore(...)`.
         hooks: Event hooks (`UserKitHooks` subclass instance).
         prefix: Path prefix put before `/auth/...` and `/users/...`.
 
@@ -263,9 +288,14 @@ def include_user_router(
         from fastapi_userkit.db.default import User
 
         user_model = User
+    if session_store is None:
+        session_store = SQLSessionStore()
+    tables = [cast(Table, user_model.__table__)]
+    if isinstance(session_store, SQLSessionStore):
+        tables += [cast(Table, table) for table in session_store.tables]
     db = Database(
         database if database is not None else settings.database_url,
-        tables=[cast(Table, user_model.__table__)],
+        tables=tables,
         create_tables=settings.create_tables,
     )
     kit: UserKit[Any] = UserKit(
@@ -276,10 +306,12 @@ def include_user_router(
         hooks=hooks or UserKitHooks(),
         secret=_resolve_secret(settings, db),
         prefix=prefix,
+        session_store=session_store,
     )
     router = APIRouter(prefix=prefix)
     router.include_router(create_register_router(kit), prefix="/auth", tags=["auth"])
     router.include_router(create_auth_router(kit), prefix="/auth", tags=["auth"])
+    router.include_router(create_sessions_router(kit), prefix="/auth", tags=["auth"])
     router.include_router(create_users_router(kit), prefix="/users", tags=["users"])
     app.include_router(router)
     _wrap_lifespan(app, kit)

@@ -82,7 +82,12 @@ class UserKitSettings(BaseSettings):
     """Lifetime of an access token, in seconds."""
 
     refresh_token_ttl: int = Field(default=1_209_600, gt=0)
-    """Lifetime of a refresh token, in seconds (14 days)."""
+    """Lifetime of each refresh token, in seconds (14 days): a session unused for
+    this long ends. Every refresh issues a new token with a new lifetime."""
+
+    session_ttl: int = Field(default=2_592_000, gt=0)
+    """Absolute lifetime of a login session, in seconds (30 days): refreshing never
+    extends a session past it."""
 
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     """The one algorithm access tokens are signed and verified with. Never taken

@@ -5,7 +5,6 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Query, WebSocket, WebSocketException, status
-from fastapi.security import OAuth2PasswordBearer
 
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import forbidden, unauthorized
@@ -13,6 +12,7 @@ from fastapi_userkit.exceptions import BadTokenError
 
 if TYPE_CHECKING:
     from fastapi_userkit._integration import UserKit
+    from fastapi_userkit.login import Authentication
 
 
 def parse_user_id(id_type: type[Any], subject: str) -> Any:
@@ -49,16 +49,30 @@ class Requirements:
         return None
 
 
+def build_authenticated(kit: "UserKit[Any]") -> Callable[..., Coroutine[Any, Any, Any]]:
+    """Build the dependency of routes that act on the caller's own session
+    (logout, session list): an active user with a live session, or 401.
+    """
+
+    async def authenticated(
+        auth: Annotated["Authentication | None", Depends(kit.authentication)],
+    ) -> "Authentication":
+        if auth is None or not auth.user.is_active:
+            raise unauthorized()
+        return auth
+
+    return authenticated
+
+
 def build_current_user(
-    kit: "UserKit[Any]", bearer: OAuth2PasswordBearer, requirements: Requirements
+    kit: "UserKit[Any]", requirements: Requirements
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
     """Build the HTTP dependency `kit.current_user(...)` returns."""
 
     async def current_user(
-        token: Annotated[str | None, Depends(bearer)],
-        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+        auth: Annotated["Authentication | None", Depends(kit.authentication)],
     ) -> Any:
-        user = await kit.user_from_token(token, uow)
+        user = auth.user if auth is not None else None
         refusal = requirements.status_for(user)
         if refusal is None:
             return user
@@ -74,7 +88,7 @@ def build_current_user_ws(
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
     """Build the WebSocket dependency `kit.current_user_ws(...)` returns.
 
-    The token is read from the `Authorization: Bearer` header, then from the
+    The token is read from the `Authorization: Bearer` header, then the
     `access_token` query parameter. Failure closes the socket with 1008.
     """
 
@@ -87,7 +101,8 @@ def build_current_user_ws(
         scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and credentials:
             token = credentials
-        user = await kit.user_from_token(token, uow)
+        auth = await kit.login_sessions.authenticate(token, uow)
+        user = auth.user if auth is not None else None
         if requirements.status_for(user) is None:
             return user
         if requirements.optional:

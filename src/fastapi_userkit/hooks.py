@@ -38,6 +38,17 @@ class UserKitHooks:
     ) -> None:
         """A user logged in; *response* is the login response about to be sent."""
 
+    async def on_after_logout(self, user: Any, request: Request | None = None) -> None:
+        """A user ended a session (`/logout`) or all of them (`/logout-all`)."""
+
+    async def on_refresh_token_reuse(self, user: Any, request: Request | None = None) -> None:
+        """A spent refresh token of *user* was presented again, so it may have been
+        stolen; its session has been revoked. *user* is `None` if the account is gone.
+        """
+
+    async def on_after_password_change(self, user: Any, request: Request | None = None) -> None:
+        """A user changed their password; their other sessions have ended."""
+
     async def on_after_update(
         self, user: Any, update_dict: dict[str, Any], request: Request | None = None
     ) -> None:

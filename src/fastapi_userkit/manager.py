@@ -86,16 +86,14 @@ class UserManager(Generic[UserT]):
         return valid
 
     async def set_password(self, user: UserT, password: str) -> UserT:
-        """Give *user* a new password and invalidate every token issued before.
+        """Give *user* a new password (the caller ends their sessions).
 
         Raises:
             InvalidPasswordError: the password breaks the policy.
         """
         self.policy.check(password, user.email)
         hashed = await self.password_hash.hash(password)
-        return await self.store.update(
-            user, {"hashed_password": hashed, "token_version": user.token_version + 1}
-        )
+        return await self.store.update(user, {"hashed_password": hashed})
 
     async def update(self, user: UserT, values: dict[str, Any]) -> UserT:
         """Apply profile *values*; a new e-mail clears `is_verified`.

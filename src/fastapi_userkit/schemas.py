@@ -4,6 +4,7 @@ expose their own columns.
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -77,6 +78,45 @@ class BearerResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
     expires_in: int
     """Seconds until the access token expires."""
+
+
+class TokenResponse(BearerResponse):
+    """Token response with the refresh token of the new login session."""
+
+    refresh_token: str
+    """Opaque token for `POST /auth/jwt/refresh`; single use."""
+
+
+class RefreshRequest(BaseModel):
+    """JSON body of `POST /auth/jwt/refresh`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChange(BaseModel):
+    """Body of `POST /users/me/password`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str
+    new_password: str
+
+
+class SessionRead(BaseModel):
+    """One of the caller's login sessions."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str | None
+    ip: str | None
+    current: bool = False
+    """Whether this is the session of the token making the request."""
 
 
 @dataclass(frozen=True)

@@ -126,5 +126,34 @@ class UserService(Generic[UserT]):
             if user is None:
                 raise UserNotFoundError()
             user = await self._kit.manager(uow).set_password(user, password)
+            await self._kit.end_all_sessions(uow, user)
+            await uow.commit()
+        return user
+
+    async def revoke_sessions(self, user_id: Any, *, session: AsyncSession | None = None) -> None:
+        """End every login session of *user_id* and invalidate its access tokens.
+
+        Raises:
+            UserNotFoundError: no such user.
+        """
+        async with self._unit(session) as uow:
+            user = await self._kit.store(uow).get(user_id)
+            if user is None:
+                raise UserNotFoundError()
+            await self._kit.end_all_sessions(uow, user)
+            await uow.commit()
+
+    async def deactivate(self, user_id: Any, *, session: AsyncSession | None = None) -> UserT:
+        """Deactivate *user_id*: no more logins, and every session ends now.
+
+        Raises:
+            UserNotFoundError: no such user.
+        """
+        async with self._unit(session) as uow:
+            user = await self._kit.store(uow).get(user_id)
+            if user is None:
+                raise UserNotFoundError()
+            user = await self._kit.store(uow).update(user, {"is_active": False})
+            await self._kit.end_all_sessions(uow, user)
             await uow.commit()
         return user

@@ -21,7 +21,7 @@ logger = logging.getLogger("fastapi_userkit.tokens")
 
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 ACCESS_TOKEN_TYP_HEADER = "at+jwt"  # noqa: S105 - a media type, not a secret
-_REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss", "jti"]
+_REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss", "jti", "sid"]
 #: Tokens longer than this are refused before any parsing.
 MAX_TOKEN_LENGTH = 8192
 
@@ -34,6 +34,8 @@ class AccessClaims:
     """`sub`: the user's id as a string."""
     token_version: int
     """`ver`: the user's token version when the token was issued."""
+    session_id: str
+    """`sid`: the login session the token belongs to."""
     token_id: str
     """`jti`: unique id of this token."""
     issued_at: datetime
@@ -63,8 +65,10 @@ class AccessTokenCodec:
     def __repr__(self) -> str:
         return f"AccessTokenCodec(algorithm={self.algorithm!r}, secret='**********')"
 
-    def issue(self, subject: str, token_version: int, now: datetime | None = None) -> str:
-        """Return a signed access token for the user *subject*."""
+    def issue(
+        self, subject: str, token_version: int, session_id: str, now: datetime | None = None
+    ) -> str:
+        """Return a signed access token for the user *subject* in session *session_id*."""
         issued = now or datetime.now(UTC)
         payload: dict[str, Any] = {
             "sub": subject,
@@ -75,6 +79,7 @@ class AccessTokenCodec:
             "jti": secrets.token_urlsafe(16),
             "type": ACCESS_TOKEN_TYPE,
             "ver": token_version,
+            "sid": session_id,
         }
         return jwt.encode(
             payload,
@@ -113,10 +118,11 @@ class AccessTokenCodec:
         subject = payload.get("sub")
         version = payload.get("ver")
         token_id = payload.get("jti")
+        session_id = payload.get("sid")
         if payload.get("type") != ACCESS_TOKEN_TYPE:
             raise BadTokenError("not an access token (type claim)")
-        if not isinstance(subject, str) or not isinstance(token_id, str):
-            raise BadTokenError("malformed sub or jti")
+        if not all(isinstance(value, str) for value in (subject, token_id, session_id)):
+            raise BadTokenError("malformed sub, jti or sid")
         if not isinstance(version, int) or isinstance(version, bool):
             raise BadTokenError("missing token version")
         try:
@@ -124,4 +130,11 @@ class AccessTokenCodec:
             expires_at = datetime.fromtimestamp(payload["exp"], UTC)
         except (TypeError, ValueError, OverflowError, OSError) as exc:
             raise BadTokenError("malformed timestamps") from exc
-        return AccessClaims(subject, version, token_id, issued_at, expires_at)
+        return AccessClaims(
+            subject=str(subject),
+            token_version=version,
+            session_id=str(session_id),
+            token_id=str(token_id),
+            issued_at=issued_at,
+            expires_at=expires_at,
+        )

@@ -8,7 +8,9 @@ from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error
 from fastapi_userkit.exceptions import InvalidPasswordError, UserAlreadyExistsError
 from fastapi_userkit.hooks import run_after_hook
+from fastapi_userkit.login import Authentication
 from fastapi_userkit.routers._common import refuse_privileged
+from fastapi_userkit.schemas import PasswordChange
 
 if TYPE_CHECKING:
     from fastapi_userkit._integration import UserKit
@@ -44,6 +46,7 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
         request: Request,
         body: update_schema,  # type: ignore[valid-type]
         user: Annotated[Any, Depends(current_user)],
+        auth: Annotated[Authentication, Depends(kit.authentication)],
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
     ) -> Any:
         values: dict[str, Any] = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
@@ -64,6 +67,7 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
             user = await manager.update(user, values)
             if password is not None:
                 user = await manager.set_password(user, password)
+                await kit.end_all_sessions(uow, user, keep=auth.session.id)
             await uow.commit()
         except InvalidPasswordError as exc:
             raise http_error(
@@ -77,6 +81,44 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
         if password is not None:
             changed["password_changed"] = True
         await run_after_hook("on_after_update", kit.hooks.on_after_update(user, changed, request))
+        if password is not None:
+            await run_after_hook(
+                "on_after_password_change", kit.hooks.on_after_password_change(user, request)
+            )
         return user
+
+    @router.post(
+        "/me/password",
+        status_code=status.HTTP_204_NO_CONTENT,
+        name="users:change_password",
+        responses={
+            status.HTTP_400_BAD_REQUEST: error_response(
+                ErrorCode.CURRENT_PASSWORD_INVALID,
+                "Wrong `current_password` (`CURRENT_PASSWORD_INVALID`) or a refused new "
+                "password (`UPDATE_USER_INVALID_PASSWORD` with every reason).",
+            ),
+        },
+    )
+    async def change_password(
+        request: Request,
+        body: PasswordChange,
+        user: Annotated[Any, Depends(current_user)],
+        auth: Annotated[Authentication, Depends(kit.authentication)],
+        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    ) -> None:
+        manager = kit.manager(uow)
+        if not await manager.check_password(user, body.current_password):
+            raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.CURRENT_PASSWORD_INVALID)
+        try:
+            user = await manager.set_password(user, body.new_password)
+        except InvalidPasswordError as exc:
+            raise http_error(
+                status.HTTP_400_BAD_REQUEST, ErrorCode.UPDATE_USER_INVALID_PASSWORD, exc.reasons
+            ) from None
+        await kit.end_all_sessions(uow, user, keep=auth.session.id)
+        await uow.commit()
+        await run_after_hook(
+            "on_after_password_change", kit.hooks.on_after_password_change(user, request)
+        )
 
     return router
