@@ -107,3 +107,64 @@ async def make_host(settings: UserKitSettings) -> AsyncIterator[Callable[..., An
 @pytest.fixture
 async def host(make_host: Callable[..., Any]) -> Host:
     return await make_host()  # type: ignore[no-any-return]
+
+
+def _service_unavailable(name: str, error: BaseException) -> None:
+    """Skip on a laptop without the service; fail in CI, where it must be running."""
+    message = f"{name} is not reachable on 127.0.0.1 ({error!r})"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{message}; CI requires it")
+    pytest.skip(message)
+
+
+POSTGRES_URL = os.environ.get(
+    "USERKIT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("USERKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+async def pg_engine() -> AsyncIterator[Any]:
+    """An engine on the local PostgreSQL, confined to a schema of its own."""
+    import secrets
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    schema = f"userkit_test_{secrets.token_hex(6)}"
+    admin = create_async_engine(POSTGRES_URL)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # any connection failure means "not reachable"
+        await admin.dispose()
+        _service_unavailable("PostgreSQL", exc)
+    engine = create_async_engine(
+        POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
+    )
+    yield engine
+    await engine.dispose()
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.dispose()
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A key prefix of this test's own on the local Redis; its keys are deleted after."""
+    import secrets
+
+    import redis.asyncio as redis
+
+    prefix = f"userkit-test:{secrets.token_hex(6)}:"
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as exc:  # any connection failure means "not reachable"
+        await client.aclose()
+        _service_unavailable("Redis", exc)
+    yield prefix
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()

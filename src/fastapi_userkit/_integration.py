@@ -24,6 +24,7 @@ from fastapi_userkit.dependencies import (
     build_current_user_ws,
     parse_user_id,
 )
+from fastapi_userkit.errors import store_unavailable
 from fastapi_userkit.exceptions import ConfigurationError
 from fastapi_userkit.hooks import UserKitHooks
 from fastapi_userkit.login import Authentication, LoginSessions
@@ -39,7 +40,7 @@ from fastapi_userkit.routers import (
 )
 from fastapi_userkit.schemas import UserSchemas
 from fastapi_userkit.service import UserService
-from fastapi_userkit.sessions import SessionStoreProvider
+from fastapi_userkit.sessions import SessionStoreProvider, SessionStoreUnavailableError
 from fastapi_userkit.tokens import AccessTokenCodec
 
 logger = logging.getLogger("fastapi_userkit")
@@ -137,7 +138,10 @@ class UserKit(Generic[UserT]):
             token: Annotated[str | None, Depends(bearer)],
             uow: Annotated[UnitOfWork, Depends(unit_of_work)],
         ) -> Authentication | None:
-            return await login_sessions.authenticate(token, uow)
+            try:
+                return await login_sessions.authenticate(token, uow)
+            except SessionStoreUnavailableError:
+                raise store_unavailable() from None
 
         return authentication
 

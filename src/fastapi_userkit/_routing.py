@@ -7,7 +7,8 @@ from fastapi import HTTPException, Request, Response, status
 from fastapi.routing import APIRoute
 from starlette.types import Message
 
-from fastapi_userkit.errors import ErrorCode
+from fastapi_userkit.errors import ErrorCode, store_unavailable
+from fastapi_userkit.sessions import SessionStoreUnavailableError
 
 
 def _too_large() -> HTTPException:
@@ -46,7 +47,10 @@ class BoundedRoute(APIRoute):
                         raise _too_large()
                 return message
 
-            return await handler(Request(request.scope, counting_receive))
+            try:
+                return await handler(Request(request.scope, counting_receive))
+            except SessionStoreUnavailableError:
+                raise store_unavailable() from None
 
         return bounded_handler
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Query, WebSocket, WebSocketException, status
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import forbidden, unauthorized
 from fastapi_userkit.exceptions import BadTokenError
+from fastapi_userkit.sessions import SessionStoreUnavailableError
 
 if TYPE_CHECKING:
     from fastapi_userkit._integration import UserKit
@@ -101,7 +102,10 @@ def build_current_user_ws(
         scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and credentials:
             token = credentials
-        auth = await kit.login_sessions.authenticate(token, uow)
+        try:
+            auth = await kit.login_sessions.authenticate(token, uow)
+        except SessionStoreUnavailableError:
+            raise WebSocketException(code=status.WS_1011_INTERNAL_ERROR) from None
         user = auth.user if auth is not None else None
         if requirements.status_for(user) is None:
             return user

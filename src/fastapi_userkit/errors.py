@@ -50,6 +50,15 @@ def unauthorized() -> HTTPException:
     )
 
 
+def store_unavailable() -> HTTPException:
+    """Return the 503 sent when the session store cannot be reached (fail closed)."""
+    return HTTPException(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail=ErrorCode.SESSION_STORE_UNAVAILABLE.value,
+        headers={"Retry-After": "5"},
+    )
+
+
 def forbidden() -> HTTPException:
     """Return the 403 for an authenticated user who lacks a required property."""
     return HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=FORBIDDEN_DETAIL)
