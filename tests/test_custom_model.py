@@ -105,3 +105,24 @@ async def test_permissive_schema_still_cannot_set_privileged_fields(make_host) -
     patched = await h.client.patch("/users/me", headers=headers, json={"is_superuser": True})
     assert patched.status_code == 422
     assert (await h.kit.users.get_by_email("alice@example.com")).is_superuser is False
+
+
+async def test_nul_in_a_stored_field_is_422(tmp_path: Path) -> None:
+    settings = UserKitSettings(secret_key=SECRET, bcrypt_rounds=4)
+    app = create_app(f"sqlite+aiosqlite:///{tmp_path}/members.db", settings)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://t"
+        ) as client,
+    ):
+        response = await client.post(
+            "/auth/register",
+            json={"email": "m@example.com", "password": PASSWORD, "display_name": "a\x00b"},
+        )
+        assert response.status_code == 422
+        ok = await client.post(
+            "/auth/register",
+            json={"email": "m@example.com", "password": PASSWORD + "\x00", "display_name": "ab"},
+        )
+        assert ok.status_code == 201

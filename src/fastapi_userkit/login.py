@@ -38,9 +38,9 @@ class Authentication:
 def _client(request: Request | None) -> tuple[str | None, str | None]:
     if request is None:
         return None, None
-    agent = request.headers.get("user-agent")
+    agent = request.headers.get("user-agent", "").replace("\x00", "")[:USER_AGENT_MAX_LENGTH]
     host = request.client.host if request.client else None
-    return (agent[:USER_AGENT_MAX_LENGTH] if agent else None), host
+    return (agent or None), (host[:45] if host else None)
 
 
 class LoginSessions:

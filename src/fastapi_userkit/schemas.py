@@ -5,9 +5,9 @@ expose their own columns.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.exceptions import ConfigurationError
@@ -39,7 +39,29 @@ class UserRead(BaseModel):
     is_verified: bool = False
 
 
-class UserCreate(BaseModel):
+_NOT_STORED = frozenset({"password", "current_password", "new_password"})
+
+
+def _refuse_nul(values: Any) -> Any:
+    if isinstance(values, dict):
+        for name, value in values.items():
+            if name not in _NOT_STORED and isinstance(value, str) and "\x00" in value:
+                raise ValueError(f"{name} must not contain NUL characters")
+    return values
+
+
+class _StoredFields(BaseModel):
+    """Refuses NUL characters in every field that reaches the database (some
+    databases reject them, which would otherwise surface as a 500).
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, values: Any) -> Any:
+        return _refuse_nul(values)
+
+
+class UserCreate(_StoredFields):
     """Registration body: only what a client may choose. Unknown fields are a 422,
     so `is_superuser` and friends can never be smuggled in.
     """
@@ -50,7 +72,7 @@ class UserCreate(BaseModel):
     password: str
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(_StoredFields):
     """Body of `PATCH /users/me`. Changing `email` or `password` needs
     `current_password`; privileged fields are a 422.
     """

@@ -13,6 +13,7 @@ Implementations: `fastapi_userkit.db.sessions.SQLSessionStore` (default),
 
 import asyncio
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass, replace
@@ -59,6 +60,15 @@ class LoginSession:
     def is_active(self, now: datetime) -> bool:
         """Whether the session may still authenticate requests."""
         return not self.revoked and now < self.expires_at
+
+
+SESSION_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""Shape of every session id the kit issues; anything else is refused unread."""
+
+
+def is_session_id(value: str) -> bool:
+    """Whether *value* has the shape of a session id (safe to send to any store)."""
+    return SESSION_ID_PATTERN.fullmatch(value) is not None
 
 
 def new_session_id() -> str:

@@ -8,6 +8,7 @@ becomes `BadTokenError`; the cause is logged at debug level only.
 """
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ logger = logging.getLogger("fastapi_userkit.tokens")
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 ACCESS_TOKEN_TYP_HEADER = "at+jwt"  # noqa: S105 - a media type, not a secret
 _REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss", "jti", "sid"]
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: Tokens longer than this are refused before any parsing.
 MAX_TOKEN_LENGTH = 8192
 
@@ -123,6 +125,8 @@ class AccessTokenCodec:
             raise BadTokenError("not an access token (type claim)")
         if not all(isinstance(value, str) for value in (subject, token_id, session_id)):
             raise BadTokenError("malformed sub, jti or sid")
+        if not _SESSION_ID.fullmatch(str(session_id)):
+            raise BadTokenError("malformed sid")
         if not isinstance(version, int) or isinstance(version, bool):
             raise BadTokenError("missing token version")
         try:

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastapi_userkit._email import canonical_email
+from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.exceptions import UserAlreadyExistsError
 from fastapi_userkit.protocols import UserStore, UserT
 
@@ -27,6 +28,8 @@ class SQLAlchemyUserStore(UserStore[UserT], Generic[UserT]):
         return await self.session.get(self.user_model, user_id)
 
     async def get_by_email(self, email: str) -> UserT | None:  # noqa: D102
+        if "\x00" in email or len(email) > EMAIL_MAX_LENGTH:
+            return None  # cannot be stored, so cannot match; some databases reject NUL
         key = canonical_email(email)
         column: Any = self.user_model.email_key
         result = await self.session.execute(select(self.user_model).where(column == key))

@@ -10,6 +10,7 @@ from fastapi_userkit.errors import ErrorCode, error_response, http_error
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.login import Authentication
 from fastapi_userkit.schemas import SessionRead
+from fastapi_userkit.sessions import is_session_id
 
 if TYPE_CHECKING:
     from fastapi_userkit._integration import UserKit
@@ -49,7 +50,7 @@ def create_sessions_router(kit: "UserKit[Any]") -> APIRouter:
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
     ) -> None:
         store = kit.session_store.bind(uow)
-        target = await store.get(session_id[:64])
+        target = await store.get(session_id) if is_session_id(session_id) else None
         if (
             target is None
             or target.user_id != str(auth.user.id)
