@@ -77,7 +77,7 @@ class TestSettings:
             UserKitSettings(secret_key=SECRET[:40], jwt_algorithm=algorithm)
         UserKitSettings(secret_key=(SECRET * 2)[:length], jwt_algorithm=algorithm)
 
-    @pytest.mark.parametrize("algorithm", ["none", "RS256", "hs256", ""])
+    @pytest.mark.parametrize("algorithm", ["none", "PS256", "hs256", "", "HS1"])
     def test_algorithm_allow_list(self, algorithm: str) -> None:
         with pytest.raises(ValidationError):
             UserKitSettings(jwt_algorithm=algorithm)

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, WebSocket
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from fastapi_userkit.keys import hmac_kid
 from tests.conftest import PASSWORD, SECRET, Host
 
 
@@ -29,7 +30,9 @@ def _forge(
     }
     payload.update(claims)
     payload = {k: v for k, v in payload.items() if v is not None}
-    headers = {"typ": typ} if typ else {}
+    headers = {"kid": hmac_kid(SECRET.encode())}
+    if typ:
+        headers["typ"] = typ
     return jwt.encode(payload, key, algorithm=alg, headers=headers)
 
 

@@ -14,33 +14,37 @@ from sqlalchemy import Table
 
 from fastapi_userkit._routing import bounded_route_class
 from fastapi_userkit.config import UserKitSettings
+from fastapi_userkit.cookies import CookieConfig
 from fastapi_userkit.db.database import Database, DatabaseSource, UnitOfWork
 from fastapi_userkit.db.sessions import SQLSessionStore
 from fastapi_userkit.db.store import SQLAlchemyUserStore
 from fastapi_userkit.dependencies import (
     Requirements,
     build_authenticated,
+    build_authentication,
     build_current_user,
     build_current_user_ws,
     parse_user_id,
 )
-from fastapi_userkit.errors import store_unavailable
 from fastapi_userkit.exceptions import ConfigurationError
 from fastapi_userkit.hooks import UserKitHooks
-from fastapi_userkit.login import Authentication, LoginSessions
+from fastapi_userkit.keys import ASYMMETRIC_ALGORITHMS, KeyRing
+from fastapi_userkit.login import LoginSessions
 from fastapi_userkit.manager import UserManager
 from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, PasswordHash
 from fastapi_userkit.policy import PasswordPolicy
 from fastapi_userkit.protocols import UserStore, UserT
 from fastapi_userkit.routers import (
     create_auth_router,
+    create_cookie_router,
     create_register_router,
     create_sessions_router,
     create_users_router,
 )
+from fastapi_userkit.routers.jwks import create_jwks_router
 from fastapi_userkit.schemas import UserSchemas
 from fastapi_userkit.service import UserService
-from fastapi_userkit.sessions import SessionStoreProvider, SessionStoreUnavailableError
+from fastapi_userkit.sessions import SessionStoreProvider
 from fastapi_userkit.tokens import AccessTokenCodec
 
 logger = logging.getLogger("fastapi_userkit")
@@ -61,7 +65,7 @@ class UserKit(Generic[UserT]):
         schemas: UserSchemas,
         database: Database,
         hooks: UserKitHooks,
-        secret: str,
+        secret: str | None,
         prefix: str,
         session_store: SessionStoreProvider,
     ) -> None:
@@ -80,8 +84,7 @@ class UserKit(Generic[UserT]):
             min_length=settings.password_min_length, max_length=settings.password_max_length
         )
         self.access_tokens = AccessTokenCodec(
-            secret=secret,
-            algorithm=settings.jwt_algorithm,
+            keys=KeyRing.from_settings(settings, secret),
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             ttl=settings.access_token_ttl,
@@ -92,7 +95,14 @@ class UserKit(Generic[UserT]):
         self.bearer = OAuth2PasswordBearer(tokenUrl=token_url, auto_error=False)
         self.session_store = session_store
         self.login_sessions = LoginSessions(self)
-        self.authentication = self._build_authentication()
+        self.cookies: CookieConfig | None = None
+        if settings.cookie_transport:
+            self.cookies = CookieConfig(
+                secure=settings.cookie_secure,
+                samesite=settings.cookie_samesite,
+                trusted_origins=frozenset(settings.csrf_trusted_origins),
+            )
+        self.authentication = build_authentication(self)
         self.authenticated = build_authenticated(self)
         self._guards: dict[tuple[str, bool, bool, bool, bool], Callable[..., Any]] = {}
         self.users: UserService[UserT] = UserService(self)
@@ -128,22 +138,6 @@ class UserKit(Generic[UserT]):
     def manager(self, uow: UnitOfWork) -> UserManager[UserT]:
         """The account rules bound to one unit of work."""
         return UserManager(self.store(uow), self.password_hash, self.password_policy)
-
-    def _build_authentication(self) -> Callable[..., Any]:
-        bearer = self.bearer
-        unit_of_work = self.unit_of_work
-        login_sessions = self.login_sessions
-
-        async def authentication(
-            token: Annotated[str | None, Depends(bearer)],
-            uow: Annotated[UnitOfWork, Depends(unit_of_work)],
-        ) -> Authentication | None:
-            try:
-                return await login_sessions.authenticate(token, uow)
-            except SessionStoreUnavailableError:
-                raise store_unavailable() from None
-
-        return authentication
 
     def _guard(self, kind: str, **flags: bool) -> Callable[..., Any]:
         key = (kind, flags["active"], flags["verified"], flags["superuser"], flags["optional"])
@@ -200,8 +194,11 @@ class UserKit(Generic[UserT]):
         await self.password_hash.warm_up()
 
     async def shutdown(self) -> None:
-        """Dispose of what the kit created (its engine)."""
+        """Dispose of what the kit created (its engine) and close the session store."""
         await self.database.shutdown()
+        close = getattr(self.session_store, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _primary_key_type(user_model: type[Any]) -> type[Any]:
@@ -214,9 +211,11 @@ def _primary_key_type(user_model: type[Any]) -> type[Any]:
         ) from exc
 
 
-def _resolve_secret(settings: UserKitSettings, database: Database) -> str:
+def _resolve_secret(settings: UserKitSettings, database: Database) -> str | None:
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
+    if settings.jwt_algorithm in ASYMMETRIC_ALGORITHMS:
+        return None  # access tokens are signed with the private key
     if database.dialect_name == "sqlite":
         logger.warning(
             "USERKIT_SECRET_KEY is not set: using an ephemeral random key. Tokens will not "
@@ -314,9 +313,13 @@ def include_user_router(
     )
     router = APIRouter(prefix=prefix)
     router.include_router(create_register_router(kit), prefix="/auth", tags=["auth"])
-    router.include_router(create_auth_router(kit), prefix="/auth", tags=["auth"])
+    if settings.bearer_transport:
+        router.include_router(create_auth_router(kit), prefix="/auth", tags=["auth"])
+    if kit.cookies is not None:
+        router.include_router(create_cookie_router(kit), prefix="/auth", tags=["auth"])
     router.include_router(create_sessions_router(kit), prefix="/auth", tags=["auth"])
     router.include_router(create_users_router(kit), prefix="/users", tags=["users"])
+    router.include_router(create_jwks_router(kit), prefix="/auth", tags=["auth"])
     app.include_router(router)
     _wrap_lifespan(app, kit)
     return kit

@@ -5,6 +5,7 @@ Nothing here runs at import time: the environment is read when
 """
 
 import os
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -33,6 +34,7 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 MIN_SECRET_BYTES = 32
 _HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+JWTAlgorithm = Literal["HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"]
 
 
 def _default_hash_concurrency() -> int:
@@ -67,9 +69,17 @@ class UserKitSettings(BaseSettings):
     )
 
     secret_key: SecretStr | None = None
-    """Key that signs access tokens (HMAC). At least 32 random bytes. When unset
-    and the database is SQLite, an ephemeral key is generated with a warning;
-    with any other database an unset key is a `ConfigurationError`."""
+    """Key that signs access tokens with an HMAC algorithm (`HS256`, `HS384`,
+    `HS512`). At least 32 random bytes, and at least as long as the hash output.
+    When unset and the database is SQLite, an ephemeral key is generated with a
+    warning; with any other database an unset key is a `ConfigurationError`.
+    Not needed with an asymmetric `jwt_algorithm`."""
+
+    previous_secret_keys: list[SecretStr] = Field(default_factory=list)
+    """Older HMAC keys, still accepted to verify access tokens but never used to
+    sign: put the old `secret_key` here when you rotate it, and remove it once
+    its tokens have expired. From the environment, a JSON list:
+    `USERKIT_PREVIOUS_SECRET_KEYS='["old-key"]'`."""
 
     database_url: str = "sqlite+aiosqlite:///./userkit.db"
     """SQLAlchemy async URL used when `include_user_router()` gets no `database=`."""
@@ -89,9 +99,24 @@ class UserKitSettings(BaseSettings):
     """Absolute lifetime of a login session, in seconds (30 days): refreshing never
     extends a session past it."""
 
-    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_algorithm: JWTAlgorithm = "HS256"
     """The one algorithm access tokens are signed and verified with. Never taken
-    from the token itself."""
+    from the token itself. `HS*` use `secret_key`; `RS256` (RSA, 2048 bits or
+    more), `ES256` (P-256) and `EdDSA` (Ed25519) use `jwt_private_key` or
+    `jwt_private_key_file` and publish their public keys at `/auth/jwks.json`."""
+
+    jwt_private_key: SecretStr | None = None
+    """PEM text of the unencrypted private key that signs access tokens with an
+    asymmetric `jwt_algorithm`. Give this or `jwt_private_key_file`, not both."""
+
+    jwt_private_key_file: Path | None = None
+    """Path to a PEM file holding the private signing key (see `jwt_private_key`).
+    Read when `include_user_router()` runs."""
+
+    jwt_public_key_files: list[Path] = Field(default_factory=list)
+    """PEM public keys of earlier signing keys, still accepted to verify access
+    tokens (and published in the JWKS) but never used to sign. From the
+    environment, a JSON list of paths."""
 
     jwt_audience: str = Field(default="fastapi-userkit", min_length=1)
     """`aud` claim of access tokens; tokens for another audience are refused."""
@@ -117,12 +142,39 @@ class UserKitSettings(BaseSettings):
     max_body_size: int = Field(default=65_536, ge=1024)
     """Largest request body the kit's routes accept, in bytes (413 above it)."""
 
+    bearer_transport: bool = True
+    """Accept access tokens in the `Authorization: Bearer` header and mount the
+    `/auth/jwt/...` routes."""
+
+    cookie_transport: bool = False
+    """Mount `/auth/cookie/...` and accept the access token from an HttpOnly cookie
+    (unsafe requests then need the CSRF token). Can be on with bearer at once."""
+
+    cookie_secure: bool = True
+    """Mark cookies `Secure` and give them the `__Host-` prefix. Turn off only for
+    local development over plain http."""
+
+    cookie_samesite: Literal["lax", "strict"] = "lax"
+    """`SameSite` attribute of the kit's cookies."""
+
+    csrf_trusted_origins: list[str] = Field(default_factory=list)
+    """Origins besides the app's own allowed to send cookie-authenticated unsafe
+    requests, e.g. `["https://app.example.com"]` (JSON list in the environment)."""
+
     @model_validator(mode="after")
     def _secret_fits_algorithm(self) -> "UserKitSettings":
         # RFC 7518 §3.2: an HMAC key at least as long as the hash output.
-        needed = _HMAC_KEY_BYTES[self.jwt_algorithm]
+        needed = _HMAC_KEY_BYTES.get(self.jwt_algorithm)
+        if needed is None:
+            return self  # asymmetric: the key ring checks the key files
         if self.secret_key is not None and len(self.secret_key.get_secret_value()) < needed:
             raise ValueError(f"secret_key must be at least {needed} bytes for {self.jwt_algorithm}")
+        for old in self.previous_secret_keys:
+            if len(old.get_secret_value()) < needed:
+                raise ValueError(
+                    f"every previous_secret_keys entry must be at least {needed} bytes "
+                    f"for {self.jwt_algorithm}"
+                )
         return self
 
     @field_validator("secret_key")
@@ -130,4 +182,11 @@ class UserKitSettings(BaseSettings):
     def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             check_secret(value.get_secret_value())
+        return value
+
+    @field_validator("previous_secret_keys")
+    @classmethod
+    def _refuse_weak_previous_secrets(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for old in value:
+            check_secret(old.get_secret_value())
         return value

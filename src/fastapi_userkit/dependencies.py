@@ -4,10 +4,19 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, Query, WebSocket, WebSocketException, status
+from fastapi import (
+    Depends,
+    HTTPException,
+    Query,
+    Request,
+    WebSocket,
+    WebSocketException,
+    status,
+)
+from fastapi.security import APIKeyCookie
 
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import forbidden, unauthorized
+from fastapi_userkit.errors import forbidden, store_unavailable, unauthorized
 from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.sessions import SessionStoreUnavailableError
 
@@ -50,6 +59,45 @@ class Requirements:
         return None
 
 
+def build_authentication(kit: "UserKit[Any]") -> Callable[..., Coroutine[Any, Any, Any]]:
+    """Build the request's `Authentication | None` dependency, run once per request.
+
+    The token comes from the `Authorization: Bearer` header (bearer transport) or,
+    failing that, from the access cookie (cookie transport); a cookie-authenticated
+    unsafe request must pass the CSRF checks (403 otherwise). Both schemes appear
+    in OpenAPI.
+    """
+    login_sessions = kit.login_sessions
+    cookies = kit.cookies
+    bearer = kit.bearer if kit.settings.bearer_transport else _no_token
+    cookie = (
+        APIKeyCookie(name=cookies.access_name, auto_error=False, scheme_name="AccessCookie")
+        if cookies is not None
+        else _no_token
+    )
+
+    async def authentication(
+        request: Request,
+        token: Annotated[str | None, Depends(bearer)],
+        cookie_token: Annotated[str | None, Depends(cookie)],
+        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    ) -> "Authentication | None":
+        via_cookie = not token and bool(cookie_token)
+        try:
+            auth = await login_sessions.authenticate(token or cookie_token, uow)
+        except SessionStoreUnavailableError:
+            raise store_unavailable() from None
+        if auth is not None and via_cookie and cookies is not None:
+            cookies.check_csrf(request)
+        return auth
+
+    return authentication
+
+
+async def _no_token() -> None:
+    return None
+
+
 def build_authenticated(kit: "UserKit[Any]") -> Callable[..., Coroutine[Any, Any, Any]]:
     """Build the dependency of routes that act on the caller's own session
     (logout, session list): an active user with a live session, or 401.
@@ -90,7 +138,8 @@ def build_current_user_ws(
     """Build the WebSocket dependency `kit.current_user_ws(...)` returns.
 
     The token is read from the `Authorization: Bearer` header, then the
-    `access_token` query parameter. Failure closes the socket with 1008.
+    `access_token` query parameter, then the access cookie (whose origin must be
+    the app's own or trusted). Failure closes the socket with 1008.
     """
 
     async def current_user_ws(
@@ -102,6 +151,13 @@ def build_current_user_ws(
         scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and credentials:
             token = credentials
+        if not token and kit.cookies is not None:
+            token = websocket.cookies.get(kit.cookies.access_name)
+            if token:
+                try:  # a cookie rides along cross-site: refuse foreign origins
+                    kit.cookies.check_origin(websocket)
+                except HTTPException:
+                    raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION) from None
         try:
             auth = await kit.login_sessions.authenticate(token, uow)
         except SessionStoreUnavailableError:

@@ -1,10 +1,11 @@
-"""Access tokens: short-lived JWTs signed with the kit's key.
+"""Access tokens: short-lived JWTs signed with the newest key of the kit's key ring.
 
 Decoding is strict: the algorithm comes from the settings (never from the token),
-`exp`, `iat`, `sub`, `aud`, `iss`, `jti` and the token version are required, the
-`typ` header must be `at+jwt` (RFC 9068) and the `type` claim `access`, so no
-other kind of token the kit issues can pass as an access token. Every failure
-becomes `BadTokenError`; the cause is logged at debug level only.
+the key from the ring by the token's `kid`, `exp`, `iat`, `sub`, `aud`, `iss`,
+`jti`, `sid` and the token version are required, the `typ` header must be
+`at+jwt` (RFC 9068) and the `type` claim `access`, so no other kind of token the
+kit issues can pass as an access token. Every failure becomes `BadTokenError`;
+the cause is logged at debug level only.
 """
 
 import logging
@@ -14,9 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
-
 from fastapi_userkit.exceptions import BadTokenError
+from fastapi_userkit.keys import KeyRing
 
 logger = logging.getLogger("fastapi_userkit.tokens")
 
@@ -48,24 +48,22 @@ class AccessTokenCodec:
     """Issues and verifies access tokens.
 
     Args:
-        secret: HMAC key.
-        algorithm: The single accepted algorithm.
+        keys: The key ring: it signs with its newest key, verifies with the key
+            a token's `kid` names, and fixes the single accepted algorithm.
         audience: Value of `aud` written and required.
         issuer: Value of `iss` written and required.
         ttl: Lifetime in seconds.
     """
 
-    def __init__(
-        self, *, secret: str, algorithm: str, audience: str, issuer: str, ttl: int
-    ) -> None:
-        self._secret = secret
-        self.algorithm = algorithm
+    def __init__(self, *, keys: KeyRing, audience: str, issuer: str, ttl: int) -> None:
+        self.keys = keys
+        self.algorithm = keys.algorithm
         self.audience = audience
         self.issuer = issuer
         self.ttl = ttl
 
     def __repr__(self) -> str:
-        return f"AccessTokenCodec(algorithm={self.algorithm!r}, secret='**********')"
+        return f"AccessTokenCodec(algorithm={self.algorithm!r}, keys='**********')"
 
     def issue(
         self, subject: str, token_version: int, session_id: str, now: datetime | None = None
@@ -83,12 +81,7 @@ class AccessTokenCodec:
             "ver": token_version,
             "sid": session_id,
         }
-        return jwt.encode(
-            payload,
-            self._secret,
-            algorithm=self.algorithm,
-            headers={"typ": ACCESS_TOKEN_TYP_HEADER},
-        )
+        return self.keys.sign(payload, typ=ACCESS_TOKEN_TYP_HEADER)
 
     def read(self, token: str) -> AccessClaims:
         """Verify *token* and return its claims.
@@ -100,20 +93,17 @@ class AccessTokenCodec:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise BadTokenError("token is empty or too long")
         try:
-            decoded = jwt.decode_complete(
+            payload = self.keys.decode(
                 token,
-                self._secret,
-                algorithms=[self.algorithm],
+                typ=ACCESS_TOKEN_TYP_HEADER,
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": _REQUIRED_CLAIMS},
+                require=_REQUIRED_CLAIMS,
             )
-        except jwt.PyJWTError as exc:
+        except BadTokenError as exc:
             logger.debug("access token refused: %s", exc)
-            raise BadTokenError("invalid access token") from exc
-        if decoded["header"].get("typ") != ACCESS_TOKEN_TYP_HEADER:
-            raise BadTokenError("not an access token (typ header)")
-        return self._claims(decoded["payload"])
+            raise
+        return self._claims(payload)
 
     @staticmethod
     def _claims(payload: dict[str, Any]) -> AccessClaims:

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import Table, inspect
+from sqlalchemy import Table, inspect, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -131,6 +131,11 @@ class Database:
             logger.warning("cannot create tables: the sessionmaker has no engine bound")
             return
         async with bind.begin() as conn:
+            if bind.dialect.name == "postgresql":
+                # Workers starting together must not race to create the same tables.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext('fastapi_userkit.create_tables'))")
+                )
 
             def create(sync_conn: Any) -> None:
                 existing = set(inspect(sync_conn).get_table_names())

@@ -85,6 +85,26 @@ async def read_login_body(request: Request) -> LoginRequest | RefreshRequest:
     return _validated(LoginRequest, {k: v for k, v in raw.items() if v is not None})  # type: ignore[no-any-return]
 
 
+async def password_login(
+    kit: "UserKit[Any]", uow: UnitOfWork, request: Request, body: LoginRequest
+) -> tuple[Any, TokenResponse]:
+    """Check credentials and open a session; shared by the bearer and cookie routes.
+
+    Raises:
+        HTTPException: 400 `LOGIN_BAD_CREDENTIALS` or `LOGIN_USER_NOT_VERIFIED`.
+    """
+    try:
+        user = await kit.manager(uow).authenticate(body.email, body.password)
+    except InvalidCredentialsError:
+        raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_BAD_CREDENTIALS) from None
+    if kit.settings.require_verified_login and not user.is_verified:
+        await uow.commit()  # keeps an upgraded hash
+        raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_USER_NOT_VERIFIED)
+    tokens = await kit.login_sessions.open(uow, user, request)
+    await uow.commit()
+    return user, tokens
+
+
 def create_auth_router(kit: "UserKit[Any]") -> APIRouter:
     """Build the bearer login-session router of *kit*."""
     router = APIRouter(route_class=kit.route_class)
@@ -132,15 +152,7 @@ def create_auth_router(kit: "UserKit[Any]") -> APIRouter:
         body = await read_login_body(request)
         if isinstance(body, RefreshRequest):
             return await refreshed(request, uow, body.refresh_token, oauth=True)
-        try:
-            user = await kit.manager(uow).authenticate(body.email, body.password)
-        except InvalidCredentialsError:
-            raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_BAD_CREDENTIALS) from None
-        if kit.settings.require_verified_login and not user.is_verified:
-            await uow.commit()  # keeps an upgraded hash
-            raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_USER_NOT_VERIFIED)
-        tokens = await kit.login_sessions.open(uow, user, request)
-        await uow.commit()
+        user, tokens = await password_login(kit, uow, request, body)
         response = JSONResponse(tokens.model_dump(), headers=_NO_STORE)
         await run_after_hook("on_after_login", hooks.on_after_login(user, request, response))
         return response

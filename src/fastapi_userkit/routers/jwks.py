@@ -1,0 +1,39 @@
+"""`GET /auth/jwks.json`: the public keys that verify access tokens (RFC 7517).
+
+Mounted only when the kit signs with an asymmetric algorithm, so that other
+services can verify its access tokens without sharing a secret. HMAC kits have no
+public key to publish: the route does not exist there (404).
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+if TYPE_CHECKING:
+    from fastapi_userkit._integration import UserKit
+
+#: How long other services may cache the key set, in seconds.
+JWKS_MAX_AGE = 300
+
+
+def create_jwks_router(kit: "UserKit[Any]") -> APIRouter:
+    """Build the router publishing the kit's JWK Set; empty for HMAC algorithms."""
+    router = APIRouter(route_class=kit.route_class)
+    keys = kit.access_tokens.keys
+    if not keys.asymmetric:
+        return router
+    document = keys.jwks()
+    headers = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
+
+    @router.get(
+        "/jwks.json",
+        name="auth:jwks",
+        response_class=JSONResponse,
+        responses={200: {"description": "The JWK Set of the keys that verify access tokens."}},
+    )
+    async def jwks() -> JSONResponse:
+        """Return the public keys that verify this service's access tokens."""
+        return JSONResponse(document, headers=headers)
+
+    return router
