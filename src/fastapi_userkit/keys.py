@@ -13,91 +13,26 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.exceptions import BadTokenError, ConfigurationError
 
+if TYPE_CHECKING:
+    from fastapi_userkit._asymmetric import PrivateKey, PublicKey
+
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
-MIN_RSA_BITS = 2048
 #: The only header parameters the kit writes; a token with any other is refused.
 HEADER_PARAMETERS = frozenset({"alg", "typ", "kid"})
 _HMAC_KID_CONTEXT = b"fastapi-userkit:hmac-kid:v1\x00"
-_THUMBPRINT_MEMBERS = {
-    "RSA": ("e", "kty", "n"),
-    "EC": ("crv", "kty", "x", "y"),
-    "OKP": ("crv", "kty", "x"),
-}
-_MAX_PEM_BYTES = 65_536
-
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
-PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
-_RSA = (rsa.RSAPrivateKey, rsa.RSAPublicKey)
-_EC = (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)
-_KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
-    "RS256": (_RSA, f"an RSA key of at least {MIN_RSA_BITS} bits"),
-    "ES256": (_EC, "a P-256 (secp256r1) EC key"),
-    "EdDSA": ((ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey), "an Ed25519 key"),
-}
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64_uint(value: int) -> str:
-    return _b64(value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big"))
 
 
 def hmac_kid(secret: bytes) -> str:
     """Return the `kid` of an HMAC key: a short id from which the key cannot be recovered."""
     return hashlib.sha256(_HMAC_KID_CONTEXT + secret).hexdigest()[:16]
-
-
-def public_jwk(key: PublicKey) -> dict[str, str]:
-    """Return the required public members of *key* as a JWK (RFC 7518 §6, RFC 8037)."""
-    if isinstance(key, rsa.RSAPublicKey):
-        numbers = key.public_numbers()
-        return {"kty": "RSA", "n": _b64_uint(numbers.n), "e": _b64_uint(numbers.e)}
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        point, size = key.public_numbers(), (key.curve.key_size + 7) // 8
-        x, y = point.x.to_bytes(size, "big"), point.y.to_bytes(size, "big")
-        crv = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}[key.curve.name]
-        return {"kty": "EC", "crv": crv, "x": _b64(x), "y": _b64(y)}
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
-
-
-def jwk_thumbprint(jwk: Mapping[str, str]) -> str:
-    """Return the RFC 7638 SHA-256 thumbprint of a public JWK, base64url-encoded."""
-    members = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
-    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
-    return _b64(hashlib.sha256(canonical.encode("utf-8")).digest())
-
-
-def check_key_type(algorithm: str, key: object, where: str) -> None:
-    """Raise `ConfigurationError`, naming *where* the key came from, unless *key*
-    (a `cryptography` private or public key) is fit for *algorithm*.
-    """
-    types, wanted = _KEY_TYPES[algorithm]
-    if isinstance(key, _RSA):
-        kind = f"{key.key_size}-bit RSA"
-        fits = key.key_size >= MIN_RSA_BITS
-    elif isinstance(key, _EC):
-        kind, fits = f"EC {key.curve.name}", isinstance(key.curve, ec.SECP256R1)
-    else:
-        kind, fits = type(key).__name__.removesuffix("PrivateKey").removesuffix("PublicKey"), True
-    if not (fits and isinstance(key, types)):
-        raise ConfigurationError(
-            f"{where} is a {kind} key, but USERKIT_JWT_ALGORITHM={algorithm} needs {wanted}"
-        )
 
 
 class KeyRing:
@@ -116,8 +51,8 @@ class KeyRing:
     def __init__(
         self,
         algorithm: str,
-        signing_key: bytes | PrivateKey,
-        verification_keys: Sequence[bytes | PublicKey] = (),
+        signing_key: "bytes | PrivateKey",
+        verification_keys: "Sequence[bytes | PublicKey]" = (),
     ) -> None:
         if algorithm not in HMAC_ALGORITHMS | ASYMMETRIC_ALGORITHMS:
             raise ConfigurationError(f"unsupported JWT algorithm {algorithm!r}")
@@ -131,12 +66,15 @@ class KeyRing:
             self._add(key)
         self.signing_kid = next(iter(self._keys))
 
-    def _add(self, key: bytes | PublicKey) -> None:
+    def _add(self, key: "bytes | PublicKey") -> None:
         if isinstance(key, bytes) == self.asymmetric or not key:
             raise ConfigurationError(f"{type(key).__name__} key unusable with {self.algorithm}")
         if isinstance(key, bytes):
             self._keys.setdefault(hmac_kid(key), key)
             return
+        # A public key object: cryptography is installed.
+        from fastapi_userkit._asymmetric import check_key_type, jwk_thumbprint, public_jwk
+
         check_key_type(self.algorithm, key, "a verification key")
         jwk = public_jwk(key)
         kid = jwk_thumbprint(jwk)
@@ -155,7 +93,8 @@ class KeyRing:
 
         Raises:
             ConfigurationError: a key is missing, unreadable, not PEM, of the wrong
-                type or size, or given for the other family of algorithms.
+                type or size, or given for the other family of algorithms; or an
+                asymmetric algorithm is set but `cryptography` is not installed.
         """
         algorithm = settings.jwt_algorithm
         if algorithm in HMAC_ALGORITHMS:
@@ -167,10 +106,17 @@ class KeyRing:
                 raise ConfigurationError(f"USERKIT_SECRET_KEY is required with {algorithm}")
             old = [key.get_secret_value().encode() for key in settings.previous_secret_keys]
             return cls(algorithm, secret.encode(), old)
+        try:
+            from fastapi_userkit._asymmetric import load_private_key, load_public_key
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"USERKIT_JWT_ALGORITHM={algorithm} needs the cryptography package: "
+                'pip install "fastapi-userkit[crypto]"'
+            ) from exc
         if settings.previous_secret_keys:
             _mismatch(algorithm, "USERKIT_PREVIOUS_SECRET_KEYS", "USERKIT_JWT_PUBLIC_KEY_FILES")
-        public = [_load_public_key(algorithm, path) for path in settings.jwt_public_key_files]
-        return cls(algorithm, _load_private_key(settings), public)
+        public = [load_public_key(algorithm, path) for path in settings.jwt_public_key_files]
+        return cls(algorithm, load_private_key(settings), public)
 
     @property
     def kids(self) -> list[str]:
@@ -238,53 +184,3 @@ def _mismatch(algorithm: str, variable: str, instead: str) -> NoReturn:
         f"{variable} is set, but USERKIT_JWT_ALGORITHM={algorithm} cannot use it "
         f"(use {instead}); change the algorithm or remove the setting"
     )
-
-
-def _read_pem(path: Path, variable: str) -> bytes:
-    try:
-        with path.open("rb") as file:
-            data = file.read(_MAX_PEM_BYTES + 1)
-    except OSError as exc:
-        raise ConfigurationError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from exc
-    if len(data) > _MAX_PEM_BYTES:
-        raise ConfigurationError(f"{variable}: {path} is too large to be a PEM key")
-    return data
-
-
-def _load_private_key(settings: UserKitSettings) -> PrivateKey:
-    algorithm = settings.jwt_algorithm
-    text = settings.jwt_private_key.get_secret_value().strip() if settings.jwt_private_key else ""
-    path = settings.jwt_private_key_file
-    if bool(text) == (path is not None):
-        raise ConfigurationError(
-            f"USERKIT_JWT_ALGORITHM={algorithm} needs exactly one of USERKIT_JWT_PRIVATE_KEY "
-            "(PEM text) and USERKIT_JWT_PRIVATE_KEY_FILE (path to a PEM file); "
-            + ("both are set" if text else "neither is set")
-        )
-    if path is not None:
-        where = f"USERKIT_JWT_PRIVATE_KEY_FILE ({path})"
-        data = _read_pem(path, "USERKIT_JWT_PRIVATE_KEY_FILE")
-    else:
-        where = "USERKIT_JWT_PRIVATE_KEY"
-        # A PEM squeezed onto one line of an env file, with literal "\n".
-        data = (text if "\n" in text else text.replace("\\n", "\n")).encode()
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise ConfigurationError(f"{where} is not an unencrypted PEM private key") from exc
-    check_key_type(algorithm, key, where)
-    return cast(PrivateKey, key)
-
-
-def _load_public_key(algorithm: str, path: Path) -> PublicKey:
-    where = f"USERKIT_JWT_PUBLIC_KEY_FILES ({path})"
-    data = _read_pem(path, "USERKIT_JWT_PUBLIC_KEY_FILES")
-    try:
-        key = serialization.load_pem_public_key(data)
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise ConfigurationError(
-            f"{where} is not a PEM public key (BEGIN PUBLIC KEY); extract one from a "
-            "private key with `openssl pkey -in key.pem -pubout`"
-        ) from exc
-    check_key_type(algorithm, key, where)
-    return cast(PublicKey, key)
