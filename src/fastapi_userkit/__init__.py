@@ -22,6 +22,12 @@ from fastapi_userkit.exceptions import UserAlreadyExistsError as UserAlreadyExis
 from fastapi_userkit.exceptions import UserKitError as UserKitError
 from fastapi_userkit.exceptions import UserNotFoundError as UserNotFoundError
 from fastapi_userkit.hooks import UserKitHooks as UserKitHooks
+from fastapi_userkit.mail import EmailMessage as EmailMessage
+from fastapi_userkit.mail import EmailSender as EmailSender
+from fastapi_userkit.mail import LoggingEmailSender as LoggingEmailSender
+from fastapi_userkit.mail import MailDeliveryError as MailDeliveryError
+from fastapi_userkit.mail import SMTPEmailSender as SMTPEmailSender
+from fastapi_userkit.mail_templates import EmailTemplates as EmailTemplates
 from fastapi_userkit.passwords import BcryptHasher as BcryptHasher
 from fastapi_userkit.passwords import PasswordHasher as PasswordHasher
 from fastapi_userkit.protocols import UserProtocol as UserProtocol
@@ -44,14 +50,20 @@ __all__ = [
     "BadTokenError",
     "BcryptHasher",
     "ConfigurationError",
+    "EmailMessage",
+    "EmailSender",
+    "EmailTemplates",
     "ErrorCode",
     "IntegerIdUserMixin",
     "InvalidCredentialsError",
     "InvalidPasswordError",
+    "LoggingEmailSender",
     "LoginSession",
+    "MailDeliveryError",
     "MemorySessionStore",
     "PasswordHasher",
     "RefreshTokenReuseError",
+    "SMTPEmailSender",
     "SQLSessionStore",
     "SessionStore",
     "SessionStoreProvider",

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table
 
 from fastapi_userkit._routing import bounded_route_class
+from fastapi_userkit.action_tokens import ActionTokenCodec
 from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.cookies import CookieConfig
 from fastapi_userkit.db.database import Database, DatabaseSource, UnitOfWork
@@ -30,16 +31,22 @@ from fastapi_userkit.exceptions import ConfigurationError
 from fastapi_userkit.hooks import UserKitHooks
 from fastapi_userkit.keys import ASYMMETRIC_ALGORITHMS, KeyRing
 from fastapi_userkit.login import LoginSessions
+from fastapi_userkit.mail import EmailSender, LoggingEmailSender, SMTPEmailSender
+from fastapi_userkit.mail_templates import EmailTemplates
 from fastapi_userkit.manager import UserManager
+from fastapi_userkit.notifications import AccountMail
 from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, PasswordHash
 from fastapi_userkit.policy import PasswordPolicy
 from fastapi_userkit.protocols import UserStore, UserT
 from fastapi_userkit.routers import (
+    create_account_router,
     create_auth_router,
     create_cookie_router,
     create_register_router,
+    create_reset_router,
     create_sessions_router,
     create_users_router,
+    create_verify_router,
 )
 from fastapi_userkit.routers.jwks import create_jwks_router
 from fastapi_userkit.schemas import UserSchemas
@@ -68,6 +75,8 @@ class UserKit(Generic[UserT]):
         secret: str | None,
         prefix: str,
         session_store: SessionStoreProvider,
+        email_sender: EmailSender,
+        email_templates: EmailTemplates,
     ) -> None:
         self.settings = settings
         self.user_model = user_model
@@ -89,6 +98,10 @@ class UserKit(Generic[UserT]):
             issuer=settings.jwt_issuer,
             ttl=settings.access_token_ttl,
         )
+        self.action_tokens = ActionTokenCodec(
+            keys=self.access_tokens.keys, audience=settings.jwt_audience, issuer=settings.jwt_issuer
+        )
+        self.mail = AccountMail(settings, email_sender, email_templates)
         self.route_class: type[APIRoute] = bounded_route_class(settings.max_body_size)
         self.unit_of_work: Callable[..., Any] = database.dependency()
         token_url = f"{prefix.strip('/')}/auth/jwt/login".lstrip("/")
@@ -234,6 +247,22 @@ def _resolve_secret(settings: UserKitSettings, database: Database) -> str | None
     )
 
 
+def _default_sender(settings: UserKitSettings) -> EmailSender:
+    if settings.smtp_host is None:
+        return LoggingEmailSender()
+    password = settings.smtp_password
+    return SMTPEmailSender(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=password.get_secret_value() if password is not None else None,
+        starttls=settings.smtp_starttls and not settings.smtp_ssl,
+        ssl=settings.smtp_ssl,
+        from_address=settings.mail_from,
+        from_name=settings.mail_from_name,
+    )
+
+
 def _wrap_lifespan(app: FastAPI, kit: UserKit[Any]) -> None:
     host_lifespan = app.router.lifespan_context
 
@@ -257,6 +286,8 @@ def include_user_router(
     schemas: UserSchemas | None = None,
     database: DatabaseSource | None = None,
     session_store: SessionStoreProvider | None = None,
+    email_sender: EmailSender | None = None,
+    email_templates: EmailTemplates | None = None,
     hooks: UserKitHooks | None = None,
     prefix: str = "",
 ) -> UserKit[Any]:
@@ -273,6 +304,9 @@ def include_user_router(
             commits). Defaults to `settings.database_url`.
         session_store: Where login sessions live: `SQLSessionStore()` (default, same
             database), `MemorySessionStore()` or `RedisSessionStore(...)`.
+        email_sender: Delivers the kit's e-mails. Default: `SMTPEmailSender` when
+            `USERKIT_SMTP_HOST` is set, else `LoggingEmailSender` (logs each message).
+        email_templates: Writes the kit's e-mails (`EmailTemplates` subclass).
         hooks: Event hooks (`UserKitHooks` subclass instance).
         prefix: Path prefix put before `/auth/...` and `/users/...`.
 
@@ -310,6 +344,8 @@ def include_user_router(
         secret=_resolve_secret(settings, db),
         prefix=prefix,
         session_store=session_store,
+        email_sender=email_sender or _default_sender(settings),
+        email_templates=email_templates or EmailTemplates(),
     )
     router = APIRouter(prefix=prefix)
     router.include_router(create_register_router(kit), prefix="/auth", tags=["auth"])
@@ -318,7 +354,10 @@ def include_user_router(
     if kit.cookies is not None:
         router.include_router(create_cookie_router(kit), prefix="/auth", tags=["auth"])
     router.include_router(create_sessions_router(kit), prefix="/auth", tags=["auth"])
+    router.include_router(create_reset_router(kit), prefix="/auth", tags=["auth"])
+    router.include_router(create_verify_router(kit), prefix="/auth", tags=["auth"])
     router.include_router(create_users_router(kit), prefix="/users", tags=["users"])
+    router.include_router(create_account_router(kit), prefix="/users", tags=["users"])
     router.include_router(create_jwks_router(kit), prefix="/auth", tags=["auth"])
     app.include_router(router)
     _wrap_lifespan(app, kit)

@@ -142,6 +142,57 @@ class UserKitSettings(BaseSettings):
     max_body_size: int = Field(default=65_536, ge=1024)
     """Largest request body the kit's routes accept, in bytes (413 above it)."""
 
+    reset_password_token_ttl: int = Field(default=3600, gt=0, le=604_800)
+    """Lifetime of a password-reset token, in seconds."""
+
+    verify_token_ttl: int = Field(default=3600, gt=0, le=2_592_000)
+    """Lifetime of an e-mail verification token, in seconds."""
+
+    email_change_token_ttl: int = Field(default=3600, gt=0, le=604_800)
+    """Lifetime of the link confirming a new e-mail address, in seconds."""
+
+    prevent_enumeration: bool = False
+    """Make registration answer `202` alike for new and existing addresses; the
+    owner of an existing address gets a notice by e-mail instead."""
+
+    frontend_url: str | None = None
+    """Base URL of the pages that receive the e-mailed links, e.g.
+    `https://app.example.com`. Links are never built from the request's `Host`."""
+
+    reset_password_path: str = "/reset-password?token={token}"  # noqa: S105 - a path
+    """Path of the reset page, appended to `frontend_url`."""
+
+    verify_email_path: str = "/verify-email?token={token}"
+    """Path of the verification page, appended to `frontend_url`."""
+
+    email_change_path: str = "/confirm-email?token={token}"
+    """Path of the page confirming a new address, appended to `frontend_url`."""
+
+    smtp_host: str | None = None
+    """SMTP server; when set (and no `email_sender=` is given) mail goes out by SMTP
+    instead of being logged."""
+
+    smtp_port: int = Field(default=587, gt=0, lt=65_536)
+    """SMTP port (587 for STARTTLS, 465 for implicit TLS)."""
+
+    smtp_username: str | None = None
+    """SMTP login, if the server needs one."""
+
+    smtp_password: SecretStr | None = None
+    """SMTP password."""
+
+    smtp_starttls: bool = True
+    """Upgrade the SMTP connection with STARTTLS."""
+
+    smtp_ssl: bool = False
+    """Connect with implicit TLS (port 465) instead of STARTTLS."""
+
+    mail_from: str = "no-reply@localhost"
+    """Sender address of the kit's e-mails."""
+
+    mail_from_name: str | None = None
+    """Sender display name of the kit's e-mails."""
+
     bearer_transport: bool = True
     """Accept access tokens in the `Authorization: Bearer` header and mount the
     `/auth/jwt/...` routes."""
@@ -176,6 +227,22 @@ class UserKitSettings(BaseSettings):
                     f"for {self.jwt_algorithm}"
                 )
         return self
+
+    @field_validator("reset_password_path", "verify_email_path", "email_change_path")
+    @classmethod
+    def _one_token_placeholder(cls, value: str) -> str:
+        if value.count("{token}") != 1 or value.replace("{token}", "").count("{") > 0:
+            raise ValueError("must contain `{token}` exactly once and no other braces")
+        return value
+
+    @field_validator("frontend_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")) or any(c in value for c in "\r\n "):
+            raise ValueError("must be an http(s) URL such as https://app.example.com")
+        return value.rstrip("/")
 
     @field_validator("secret_key")
     @classmethod

@@ -5,7 +5,8 @@ over unchanged. The `on_after_*` hooks run after the change is committed (or,
 when the host owns the session, after it is flushed into the host's
 transaction). They cannot undo it: an exception they raise is logged with its
 traceback on the `fastapi_userkit.hooks` logger, and the response is sent as if
-the hook had succeeded.
+the hook had succeeded. `on_before_*` hooks run before anything is written and
+can abort the operation by raising.
 """
 
 import logging
@@ -37,6 +38,38 @@ class UserKitHooks:
         self, user: Any, request: Request | None = None, response: Response | None = None
     ) -> None:
         """A user logged in; *response* is the login response about to be sent."""
+
+    async def on_login_failed(self, email: str, request: Request | None = None) -> None:
+        """A login failed (unknown e-mail, wrong password or inactive user); *email*
+        is what was typed, which may name no account.
+        """
+
+    async def on_after_forgot_password(
+        self, user: Any, token: str, request: Request | None = None
+    ) -> None:
+        """A reset token was made for an active user. Runs after the response is
+        sent, beside the kit's own e-mail, so the answer takes the same time for
+        every address.
+        """
+
+    async def on_after_reset_password(self, user: Any, request: Request | None = None) -> None:
+        """A user set a new password with a reset token; every session has ended."""
+
+    async def on_after_request_verify(
+        self, user: Any, token: str, request: Request | None = None
+    ) -> None:
+        """A verification token was made. Runs after the response is sent."""
+
+    async def on_after_verify(self, user: Any, request: Request | None = None) -> None:
+        """A user verified their e-mail address."""
+
+    async def on_before_delete(self, user: Any, request: Request | None = None) -> None:
+        """A user is about to be deleted. Runs before anything is written: raise
+        (e.g. an `HTTPException`) to abort, and nothing is deleted.
+        """
+
+    async def on_after_delete(self, user: Any, request: Request | None = None) -> None:
+        """A user was deleted (committed); *user* is the detached row."""
 
     async def on_after_logout(self, user: Any, request: Request | None = None) -> None:
         """A user ended a session (`/logout`) or all of them (`/logout-all`)."""

@@ -39,3 +39,13 @@ class UserStore(Protocol[UserT]):
     async def update(self, user: UserT, values: dict[str, Any]) -> UserT:
         """Apply *values* to *user*; raise `UserAlreadyExistsError` on an e-mail clash."""
         ...
+
+    async def replace_password_hash(self, user: UserT, expected: str, new: str) -> bool:
+        """Set *new* as the hash only if it is still *expected* (atomically);
+        return whether it was replaced.
+        """
+        ...
+
+    async def delete(self, user: UserT) -> None:
+        """Delete *user*."""
+        ...

@@ -126,6 +126,45 @@ class PasswordChange(BaseModel):
     new_password: str
 
 
+class EmailRequest(BaseModel):
+    """Body of `POST /auth/forgot-password` and `POST /auth/request-verify-token`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr = Field(max_length=EMAIL_MAX_LENGTH)
+
+
+class TokenRequest(BaseModel):
+    """Body carrying one e-mailed token (`/auth/verify`, `/users/me/email/confirm`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=8192)
+
+
+class ResetPasswordRequest(TokenRequest):
+    """Body of `POST /auth/reset-password`."""
+
+    password: str
+
+
+class EmailChangeRequest(_StoredFields):
+    """Body of `POST /users/me/email`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str
+    new_email: EmailStr = Field(max_length=EMAIL_MAX_LENGTH)
+
+
+class CurrentPassword(BaseModel):
+    """Body of `DELETE /users/me`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str
+
+
 class SessionRead(BaseModel):
     """One of the caller's login sessions."""
 

@@ -2,9 +2,10 @@
 
 from typing import Any, Generic
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fastapi_userkit._email import canonical_email
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
@@ -49,6 +50,25 @@ class SQLAlchemyUserStore(UserStore[UserT], Generic[UserT]):
             user.email_key = canonical_email(values["email"])
         await self._flush()
         return user
+
+    async def replace_password_hash(  # noqa: D102
+        self, user: UserT, expected: str, new: str
+    ) -> bool:
+        model: Any = self.user_model
+        result = await self.session.execute(
+            update(model)
+            .where(model.id == user.id, model.hashed_password == expected)
+            .values(hashed_password=new)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        set_committed_value(user, "hashed_password", new)
+        return True
+
+    async def delete(self, user: UserT) -> None:  # noqa: D102
+        await self.session.delete(user)
+        await self.session.flush()
 
     async def _flush(self) -> None:
         try:

@@ -96,6 +96,7 @@ async def password_login(
     try:
         user = await kit.manager(uow).authenticate(body.email, body.password)
     except InvalidCredentialsError:
+        await run_after_hook("on_login_failed", kit.hooks.on_login_failed(body.email, request))
         raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_BAD_CREDENTIALS) from None
     if kit.settings.require_verified_login and not user.is_verified:
         await uow.commit()  # keeps an upgraded hash

@@ -2,7 +2,9 @@
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error
@@ -30,6 +32,11 @@ def create_register_router(kit: "UserKit[Any]") -> APIRouter:
                 "The e-mail is taken, or the password breaks the policy "
                 "(`REGISTER_INVALID_PASSWORD` with every reason).",
             ),
+            status.HTTP_202_ACCEPTED: {
+                "description": "With `USERKIT_PREVENT_ENUMERATION=true`: the same empty "
+                "answer for new and existing addresses (the owner of an existing one is "
+                "told by e-mail)."
+            },
             status.HTTP_413_CONTENT_TOO_LARGE: error_response(
                 ErrorCode.REQUEST_TOO_LARGE, "The body is larger than the kit accepts."
             ),
@@ -39,6 +46,7 @@ def create_register_router(kit: "UserKit[Any]") -> APIRouter:
         request: Request,
         body: create_schema,  # type: ignore[valid-type]
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+        background: BackgroundTasks,
     ) -> Any:
         data: dict[str, Any] = body.model_dump()  # type: ignore[attr-defined]
         refuse_privileged(data)
@@ -47,14 +55,33 @@ def create_register_router(kit: "UserKit[Any]") -> APIRouter:
             user = await kit.manager(uow).create(email=email, password=password, **data)
             await uow.commit()
         except UserAlreadyExistsError:
-            raise http_error(
-                status.HTTP_400_BAD_REQUEST, ErrorCode.REGISTER_USER_ALREADY_EXISTS
-            ) from None
+            if not kit.settings.prevent_enumeration:
+                raise http_error(
+                    status.HTTP_400_BAD_REQUEST, ErrorCode.REGISTER_USER_ALREADY_EXISTS
+                ) from None
+            # Same answer and the same hashing work as a new account; the owner is told,
+            # at the address of the account (the typed one may differ in case).
+            await kit.password_hash.hash(password)
+            owner = await _owner_address(kit, uow, email)
+            kit.mail.later(background, lambda: kit.mail.registration_attempt(owner))
+            return JSONResponse(None, status_code=status.HTTP_202_ACCEPTED)
         except InvalidPasswordError as exc:
             raise http_error(
                 status.HTTP_400_BAD_REQUEST, ErrorCode.REGISTER_INVALID_PASSWORD, exc.reasons
             ) from None
         await run_after_hook("on_after_register", kit.hooks.on_after_register(user, request))
+        if kit.settings.prevent_enumeration:
+            return JSONResponse(None, status_code=status.HTTP_202_ACCEPTED)
         return user
 
     return router
+
+
+async def _owner_address(kit: "UserKit[Any]", uow: UnitOfWork, email: str) -> str:
+    if uow.owned:
+        await uow.session.rollback()  # a lost insert race leaves the session failed
+    try:
+        existing = await kit.store(uow).get_by_email(email)
+    except SQLAlchemyError:
+        return email
+    return existing.email if existing is not None else email

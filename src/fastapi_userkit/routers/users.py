@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error
@@ -48,7 +48,9 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
         user: Annotated[Any, Depends(current_user)],
         auth: Annotated[Authentication, Depends(kit.authentication)],
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+        background: BackgroundTasks,
     ) -> Any:
+        old_email = user.email
         values: dict[str, Any] = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
         refuse_privileged(values)
         current_password = values.pop("current_password", None)
@@ -80,6 +82,9 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
         changed = dict(values)
         if password is not None:
             changed["password_changed"] = True
+        if user.email != old_email:
+            new_email = user.email
+            kit.mail.later(background, lambda: kit.mail.email_change_notice(old_email, new_email))
         await run_after_hook("on_after_update", kit.hooks.on_after_update(user, changed, request))
         if password is not None:
             await run_after_hook(

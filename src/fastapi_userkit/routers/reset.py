@@ -1,0 +1,95 @@
+"""`POST /auth/forgot-password` and `POST /auth/reset-password`."""
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
+
+from fastapi_userkit.action_tokens import Purpose
+from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.exceptions import BadTokenError, InvalidPasswordError
+from fastapi_userkit.hooks import run_after_hook
+from fastapi_userkit.schemas import EmailRequest, ResetPasswordRequest
+
+if TYPE_CHECKING:
+    from fastapi_userkit._integration import UserKit
+
+
+def create_reset_router(kit: "UserKit[Any]") -> APIRouter:
+    """Build the password-reset router of *kit*."""
+    router = APIRouter(route_class=kit.route_class)
+    hooks, mail, settings = kit.hooks, kit.mail, kit.settings
+
+    @router.post(
+        "/forgot-password", status_code=status.HTTP_202_ACCEPTED, name="reset:forgot_password"
+    )
+    async def forgot_password(
+        request: Request,
+        body: EmailRequest,
+        background: BackgroundTasks,
+        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    ) -> None:
+        # The same answer, and nearly the same work, for every address: one lookup,
+        # and the mail and hook run after the response.
+        user = await kit.store(uow).get_by_email(body.email)
+        if user is None or not user.is_active:
+            return
+        token = kit.action_tokens.issue(
+            Purpose.RESET_PASSWORD,
+            subject=str(user.id),
+            state=user.hashed_password,
+            ttl=settings.reset_password_token_ttl,
+        )
+        mail.later(
+            background,
+            lambda: mail.reset_password(user, token),
+            lambda: hooks.on_after_forgot_password(user, token, request),
+        )
+
+    @router.post(
+        "/reset-password",
+        name="reset:reset_password",
+        responses={
+            status.HTTP_400_BAD_REQUEST: error_response(
+                ErrorCode.RESET_PASSWORD_BAD_TOKEN,
+                "Bad, expired or used token, unknown or inactive user, or a password "
+                "changed since; `RESET_PASSWORD_INVALID_PASSWORD` with every reason.",
+            )
+        },
+    )
+    async def reset_password(
+        request: Request,
+        body: ResetPasswordRequest,
+        background: BackgroundTasks,
+        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    ) -> None:
+        bad_token = http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.RESET_PASSWORD_BAD_TOKEN)
+        try:
+            claims = kit.action_tokens.read(Purpose.RESET_PASSWORD, body.token)
+            user = await kit.store(uow).get(kit.parse_id(claims.subject))
+        except BadTokenError:
+            raise bad_token from None
+        if (
+            user is None
+            or not user.is_active
+            or not claims.bound_to(Purpose.RESET_PASSWORD, user.hashed_password)
+        ):
+            raise bad_token
+        try:
+            kit.password_policy.check(body.password, user.email)
+        except InvalidPasswordError as exc:
+            raise http_error(
+                status.HTTP_400_BAD_REQUEST, ErrorCode.RESET_PASSWORD_INVALID_PASSWORD, exc.reasons
+            ) from None
+        new_hash = await kit.password_hash.hash(body.password)
+        # Only one use wins, even concurrently: the hash must still be the bound one.
+        if not await kit.store(uow).replace_password_hash(user, user.hashed_password, new_hash):
+            raise bad_token
+        await kit.end_all_sessions(uow, user)
+        await uow.commit()
+        mail.later(background, lambda: mail.password_changed(user.email))
+        await run_after_hook(
+            "on_after_reset_password", hooks.on_after_reset_password(user, request)
+        )
+
+    return router

@@ -1,0 +1,86 @@
+"""`POST /auth/request-verify-token` and `POST /auth/verify`."""
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
+
+from fastapi_userkit.action_tokens import Purpose
+from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.exceptions import BadTokenError
+from fastapi_userkit.hooks import run_after_hook
+from fastapi_userkit.schemas import EmailRequest, TokenRequest
+
+if TYPE_CHECKING:
+    from fastapi_userkit._integration import UserKit
+
+
+def create_verify_router(kit: "UserKit[Any]") -> APIRouter:
+    """Build the e-mail verification router of *kit*."""
+    router = APIRouter(route_class=kit.route_class)
+    hooks, mail, settings = kit.hooks, kit.mail, kit.settings
+
+    @router.post(
+        "/request-verify-token",
+        status_code=status.HTTP_202_ACCEPTED,
+        name="verify:request-token",
+    )
+    async def request_verify_token(
+        request: Request,
+        body: EmailRequest,
+        background: BackgroundTasks,
+        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    ) -> None:
+        user = await kit.store(uow).get_by_email(body.email)
+        if user is None or not user.is_active or user.is_verified:
+            return
+        token = kit.action_tokens.issue(
+            Purpose.VERIFY_EMAIL,
+            subject=str(user.id),
+            state=user.email_key,
+            ttl=settings.verify_token_ttl,
+            email=user.email,
+        )
+        mail.later(
+            background,
+            lambda: mail.verify_email(user, token),
+            lambda: hooks.on_after_request_verify(user, token, request),
+        )
+
+    @router.post(
+        "/verify",
+        response_model=kit.schemas.read,
+        name="verify:verify",
+        responses={
+            status.HTTP_400_BAD_REQUEST: error_response(
+                ErrorCode.VERIFY_USER_BAD_TOKEN,
+                "Bad or expired token, unknown or inactive user, or an address changed "
+                "since; `VERIFY_USER_ALREADY_VERIFIED` when there is nothing to do.",
+            )
+        },
+    )
+    async def verify(
+        request: Request,
+        body: TokenRequest,
+        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    ) -> Any:
+        bad_token = http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.VERIFY_USER_BAD_TOKEN)
+        try:
+            claims = kit.action_tokens.read(Purpose.VERIFY_EMAIL, body.token)
+            user = await kit.store(uow).get(kit.parse_id(claims.subject))
+        except BadTokenError:
+            raise bad_token from None
+        if (
+            user is None
+            or not user.is_active
+            or not claims.bound_to(Purpose.VERIFY_EMAIL, user.email_key)
+        ):
+            raise bad_token
+        if user.is_verified:
+            raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.VERIFY_USER_ALREADY_VERIFIED)
+        user = await kit.store(uow).update(user, {"is_verified": True})
+        await uow.commit()
+        await run_after_hook("on_after_verify", hooks.on_after_verify(user, request))
+        return user
+
+    return router
