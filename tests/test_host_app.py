@@ -62,7 +62,7 @@ async def test_kit_startup_runs_before_host_lifespan(make_host: Any) -> None:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # a host may create its first admin while starting up
         user = await holder["kit"].users.create(
-            email="admin@example.com", password="admin password 1", is_superuser=True
+            email="admin@example.com", password="boss passphrase 1", is_superuser=True
         )
         holder["admin"] = user.id
         yield
@@ -83,7 +83,7 @@ async def test_kit_startup_runs_before_host_lifespan(make_host: Any) -> None:
         h: Host = await make_host(app)
     finally:
         conftest.include_user_router = original  # type: ignore[attr-defined]
-    assert await h.login("admin@example.com", "admin password 1")
+    assert await h.login("admin@example.com", "boss passphrase 1")
 
 
 async def test_prefix(make_host: Any) -> None:

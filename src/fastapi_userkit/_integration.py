@@ -14,6 +14,7 @@ from sqlalchemy import Table
 
 from fastapi_userkit._routing import bounded_route_class
 from fastapi_userkit.action_tokens import ActionTokenCodec
+from fastapi_userkit.client_ip import parse_networks
 from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.cookies import CookieConfig
 from fastapi_userkit.db.database import Database, DatabaseSource, UnitOfWork
@@ -38,6 +39,7 @@ from fastapi_userkit.notifications import AccountMail
 from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, PasswordHash
 from fastapi_userkit.policy import PasswordPolicy
 from fastapi_userkit.protocols import UserStore, UserT
+from fastapi_userkit.ratelimit import MemoryRateLimiter, RateLimiter
 from fastapi_userkit.routers import (
     create_account_router,
     create_auth_router,
@@ -52,6 +54,7 @@ from fastapi_userkit.routers.jwks import create_jwks_router
 from fastapi_userkit.schemas import UserSchemas
 from fastapi_userkit.service import UserService
 from fastapi_userkit.sessions import SessionStoreProvider
+from fastapi_userkit.throttle import Throttle
 from fastapi_userkit.tokens import AccessTokenCodec
 
 logger = logging.getLogger("fastapi_userkit")
@@ -77,6 +80,7 @@ class UserKit(Generic[UserT]):
         session_store: SessionStoreProvider,
         email_sender: EmailSender,
         email_templates: EmailTemplates,
+        rate_limiter: RateLimiter,
     ) -> None:
         self.settings = settings
         self.user_model = user_model
@@ -90,7 +94,14 @@ class UserKit(Generic[UserT]):
             concurrency=settings.hash_concurrency,
         )
         self.password_policy = PasswordPolicy.default(
-            min_length=settings.password_min_length, max_length=settings.password_max_length
+            min_length=settings.password_min_length,
+            max_length=settings.password_max_length,
+            common_list=settings.password_common_list,
+            require_lower=settings.password_require_lower,
+            require_upper=settings.password_require_upper,
+            require_digit=settings.password_require_digit,
+            require_symbol=settings.password_require_symbol,
+            validators=[hooks.validate_password],
         )
         self.access_tokens = AccessTokenCodec(
             keys=KeyRing.from_settings(settings, secret),
@@ -102,6 +113,10 @@ class UserKit(Generic[UserT]):
             keys=self.access_tokens.keys, audience=settings.jwt_audience, issuer=settings.jwt_issuer
         )
         self.mail = AccountMail(settings, email_sender, email_templates)
+        self.rate_limiter = rate_limiter
+        self.throttle = Throttle(
+            settings, rate_limiter, hooks, parse_networks(settings.trusted_proxies)
+        )
         self.route_class: type[APIRoute] = bounded_route_class(settings.max_body_size)
         self.unit_of_work: Callable[..., Any] = database.dependency()
         token_url = f"{prefix.strip('/')}/auth/jwt/login".lstrip("/")
@@ -194,8 +209,9 @@ class UserKit(Generic[UserT]):
         optional: bool = False,
     ) -> Callable[..., Any]:
         """Like `current_user()`, for WebSocket endpoints: the token comes from the
-        `Authorization` header or the `access_token` query parameter, and a
-        refusal closes the socket with code 1008.
+        `Authorization` header or the `access_token` query parameter (bearer
+        transport), or the access cookie (cookie transport, same origin only), and
+        a refusal closes the socket with code 1008.
         """
         return self._guard(
             "ws", active=active, verified=verified, superuser=superuser, optional=optional
@@ -209,9 +225,10 @@ class UserKit(Generic[UserT]):
     async def shutdown(self) -> None:
         """Dispose of what the kit created (its engine) and close the session store."""
         await self.database.shutdown()
-        close = getattr(self.session_store, "aclose", None)
-        if close is not None:
-            await close()
+        for resource in (self.session_store, self.rate_limiter):
+            close = getattr(resource, "aclose", None)
+            if close is not None:
+                await close()
 
 
 def _primary_key_type(user_model: type[Any]) -> type[Any]:
@@ -245,6 +262,22 @@ def _resolve_secret(settings: UserKitSettings, database: Database) -> str | None
         f"USERKIT_SECRET_KEY is not set. It is required {where}; "
         "generate one with `openssl rand -hex 32`."
     )
+
+
+def _redis_session_store(settings: UserKitSettings) -> SessionStoreProvider | None:
+    if settings.redis_url is None:
+        return None
+    from fastapi_userkit.contrib.redis import RedisSessionStore
+
+    return RedisSessionStore(settings.redis_url)
+
+
+def _redis_rate_limiter(settings: UserKitSettings) -> RateLimiter | None:
+    if settings.redis_url is None:
+        return None
+    from fastapi_userkit.contrib.redis_ratelimit import RedisRateLimiter
+
+    return RedisRateLimiter(settings.redis_url)
 
 
 def _default_sender(settings: UserKitSettings) -> EmailSender:
@@ -288,6 +321,7 @@ def include_user_router(
     session_store: SessionStoreProvider | None = None,
     email_sender: EmailSender | None = None,
     email_templates: EmailTemplates | None = None,
+    rate_limiter: RateLimiter | None = None,
     hooks: UserKitHooks | None = None,
     prefix: str = "",
 ) -> UserKit[Any]:
@@ -307,6 +341,8 @@ def include_user_router(
         email_sender: Delivers the kit's e-mails. Default: `SMTPEmailSender` when
             `USERKIT_SMTP_HOST` is set, else `LoggingEmailSender` (logs each message).
         email_templates: Writes the kit's e-mails (`EmailTemplates` subclass).
+        rate_limiter: Where rate-limit counters live: `MemoryRateLimiter()` (default),
+            or `RedisRateLimiter(...)` (the default when `USERKIT_REDIS_URL` is set).
         hooks: Event hooks (`UserKitHooks` subclass instance).
         prefix: Path prefix put before `/auth/...` and `/users/...`.
 
@@ -326,7 +362,9 @@ def include_user_router(
 
         user_model = User
     if session_store is None:
-        session_store = SQLSessionStore()
+        session_store = _redis_session_store(settings) or SQLSessionStore()
+    if rate_limiter is None:
+        rate_limiter = _redis_rate_limiter(settings) or MemoryRateLimiter()
     tables = [cast(Table, user_model.__table__)]
     if isinstance(session_store, SQLSessionStore):
         tables += [cast(Table, table) for table in session_store.tables]
@@ -346,6 +384,7 @@ def include_user_router(
         session_store=session_store,
         email_sender=email_sender or _default_sender(settings),
         email_templates=email_templates or EmailTemplates(),
+        rate_limiter=rate_limiter,
     )
     router = APIRouter(prefix=prefix)
     router.include_router(create_register_router(kit), prefix="/auth", tags=["auth"])

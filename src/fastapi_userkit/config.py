@@ -11,6 +11,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fastapi_userkit.client_ip import parse_networks
+from fastapi_userkit.ratelimit import Limit
+
 #: Secrets copied from tutorials and templates; refused whatever their length.
 PLACEHOLDER_SECRETS = frozenset(
     {
@@ -139,6 +142,23 @@ class UserKitSettings(BaseSettings):
     password_max_length: int = Field(default=128, ge=8, le=4096)
     """Longest password accepted, in characters. Nothing is truncated below it."""
 
+    password_common_list: bool = True
+    """Refuse the 20,000 most common passwords of the bundled list (NIST 800-63B
+    blocklist), compared case-insensitively."""
+
+    password_require_lower: bool = False
+    """Require a lower-case letter. NIST 800-63B advises against composition rules."""
+
+    password_require_upper: bool = False
+    """Require an upper-case letter (a composition rule; off by default)."""
+
+    password_require_digit: bool = False
+    """Require a digit (a composition rule; off by default)."""
+
+    password_require_symbol: bool = False
+    """Require a character that is not a letter or digit (a composition rule; off
+    by default)."""
+
     max_body_size: int = Field(default=65_536, ge=1024)
     """Largest request body the kit's routes accept, in bytes (413 above it)."""
 
@@ -212,6 +232,53 @@ class UserKitSettings(BaseSettings):
     """Origins besides the app's own allowed to send cookie-authenticated unsafe
     requests, e.g. `["https://app.example.com"]` (JSON list in the environment)."""
 
+    redis_url: str | None = None
+    """Redis shared by every worker, e.g. `redis://127.0.0.1:6379/0` (extra
+    `[redis]`). When set, login sessions and rate limits live there unless
+    `session_store=` / `rate_limiter=` say otherwise."""
+
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or CIDRs of reverse proxies whose `X-Forwarded-For` / `Forwarded`
+    headers are believed (JSON list). Empty: the socket peer is the client."""
+
+    rate_limit_enabled: bool = True
+    """Limit login failures, registrations, and reset and verification requests."""
+
+    rate_limit_login_ip: str = "100/900"
+    """Failed logins per client IP, as COUNT/SECONDS, whatever the account."""
+
+    rate_limit_login_account_ip: str = "5/900"
+    """Failed logins per account and client IP."""
+
+    rate_limit_login_account: str = "20/3600"
+    """Failed logins per account from every IP. IPs that logged into the account
+    successfully in the last `login_trusted_ip_days` are exempt, so an attacker
+    cannot lock the owner out of their usual networks."""
+
+    login_trusted_ip_days: int = Field(default=30, ge=0, le=365)
+    """How long a successful login exempts its IP from the per-account limit."""
+
+    rate_limit_register_ip: str = "20/3600"
+    """Registration attempts per client IP."""
+
+    rate_limit_forgot_password_account: str = "3/3600"  # noqa: S105 - a limit
+    """Password-reset requests per address."""
+
+    rate_limit_forgot_password_ip: str = "30/3600"  # noqa: S105 - a limit
+    """Password-reset requests per client IP."""
+
+    rate_limit_verify_account: str = "3/3600"
+    """Verification requests per address."""
+
+    rate_limit_verify_ip: str = "30/3600"
+    """Verification requests per client IP."""
+
+    @model_validator(mode="after")
+    def _some_transport(self) -> "UserKitSettings":
+        if not (self.bearer_transport or self.cookie_transport):
+            raise ValueError("turn on bearer_transport or cookie_transport (or both)")
+        return self
+
     @model_validator(mode="after")
     def _secret_fits_algorithm(self) -> "UserKitSettings":
         # RFC 7518 §3.2: an HMAC key at least as long as the hash output.
@@ -233,6 +300,30 @@ class UserKitSettings(BaseSettings):
     def _one_token_placeholder(cls, value: str) -> str:
         if value.count("{token}") != 1 or value.replace("{token}", "").count("{") > 0:
             raise ValueError("must contain `{token}` exactly once and no other braces")
+        return value
+
+    @field_validator(
+        "rate_limit_login_ip",
+        "rate_limit_login_account_ip",
+        "rate_limit_login_account",
+        "rate_limit_register_ip",
+        "rate_limit_forgot_password_account",
+        "rate_limit_forgot_password_ip",
+        "rate_limit_verify_account",
+        "rate_limit_verify_ip",
+    )
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        try:
+            Limit.parse(value)
+        except ValueError as exc:
+            raise ValueError("must be COUNT/SECONDS, e.g. 5/900") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
         return value
 
     @field_validator("frontend_url")

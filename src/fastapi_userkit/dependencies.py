@@ -147,9 +147,9 @@ def build_current_user_ws(
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
         access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
     ) -> Any:
-        token = access_token
+        token = access_token if kit.settings.bearer_transport else None
         scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and credentials:
+        if kit.settings.bearer_transport and scheme.lower() == "bearer" and credentials:
             token = credentials
         if not token and kit.cookies is not None:
             token = websocket.cookies.get(kit.cookies.access_name)

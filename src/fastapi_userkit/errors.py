@@ -32,6 +32,8 @@ class ErrorCode(StrEnum):
     RESET_PASSWORD_INVALID_PASSWORD = "RESET_PASSWORD_INVALID_PASSWORD"  # noqa: S105 - a code
     VERIFY_USER_BAD_TOKEN = "VERIFY_USER_BAD_TOKEN"  # noqa: S105 - a code
     VERIFY_USER_ALREADY_VERIFIED = "VERIFY_USER_ALREADY_VERIFIED"
+    TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+    RATE_LIMITER_UNAVAILABLE = "RATE_LIMITER_UNAVAILABLE"
     EMAIL_CHANGE_BAD_TOKEN = "EMAIL_CHANGE_BAD_TOKEN"  # noqa: S105 - a code
 
 
@@ -68,6 +70,15 @@ def store_unavailable() -> HTTPException:
 def forbidden() -> HTTPException:
     """Return the 403 for an authenticated user who lacks a required property."""
     return HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=FORBIDDEN_DETAIL)
+
+
+def too_many_response() -> dict[str, Any]:
+    """OpenAPI `responses=` entry of the 429 every rate-limited route may send."""
+    return {
+        "description": "Rate limit reached; retry after `Retry-After` seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {"application/json": {"example": {"detail": "TOO_MANY_REQUESTS"}}},
+    }
 
 
 def error_response(code: ErrorCode, description: str) -> dict[str, Any]:

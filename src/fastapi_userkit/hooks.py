@@ -44,6 +44,11 @@ class UserKitHooks:
         is what was typed, which may name no account.
         """
 
+    async def on_lockout(self, key: str, request: Request | None = None) -> None:
+        """A rate-limit counter just filled: *key* names it, e.g.
+        `login:acct-ip:<email>:<ip>` or `register:ip:<ip>`.
+        """
+
     async def on_after_forgot_password(
         self, user: Any, token: str, request: Request | None = None
     ) -> None:
@@ -72,7 +77,9 @@ class UserKitHooks:
         """A user was deleted (committed); *user* is the detached row."""
 
     async def on_after_logout(self, user: Any, request: Request | None = None) -> None:
-        """A user ended a session (`/logout`) or all of them (`/logout-all`)."""
+        """A user ended a session (bearer or cookie logout, `DELETE /auth/sessions/{id}`)
+        or all of them (`/logout-all`).
+        """
 
     async def on_refresh_token_reuse(self, user: Any, request: Request | None = None) -> None:
         """A spent refresh token of *user* was presented again, so it may have been
@@ -88,6 +95,17 @@ class UserKitHooks:
         """A user sent `PATCH /users/me`; *update_dict* holds the fields they sent
         (never a password: a new one shows as `password_changed: True`).
         """
+
+    async def validate_password(self, password: str, email: str | None) -> list[str]:
+        """Return the reasons to refuse a new *password* (empty to accept it).
+
+        Runs with the password policy's rules, at registration, reset and change,
+        and its reasons are listed with theirs. Use it for a check the kit cannot
+        make, e.g. a breached-password service (send only a hash prefix, as with
+        Have I Been Pwned's range API). *email* is the account's address, when
+        known. An exception fails the request rather than letting the password in.
+        """
+        return []
 
 
 async def run_after_hook(name: str, call: Awaitable[None]) -> None:

@@ -35,12 +35,11 @@ class Authentication:
     claims: AccessClaims
 
 
-def _client(request: Request | None) -> tuple[str | None, str | None]:
+def _user_agent(request: Request | None) -> str | None:
     if request is None:
-        return None, None
+        return None
     agent = request.headers.get("user-agent", "").replace("\x00", "")[:USER_AGENT_MAX_LENGTH]
-    host = request.client.host if request.client else None
-    return (agent or None), (host[:45] if host else None)
+    return agent or None
 
 
 class LoginSessions:
@@ -58,7 +57,8 @@ class LoginSessions:
         """Start a session for *user* and return its first token pair."""
         settings = self.kit.settings
         now = datetime.now(UTC)
-        agent, ip = _client(request)
+        agent = _user_agent(request)
+        ip = self.kit.throttle.ip(request)[:45] if request is not None else None
         session = LoginSession(
             id=new_session_id(),
             user_id=str(user.id),

@@ -46,7 +46,7 @@ class UserManager(Generic[UserT]):
             InvalidPasswordError: the password breaks the policy (every reason).
             UserAlreadyExistsError: the canonical e-mail is taken.
         """
-        self.policy.check(password, email)
+        await self.policy.check(password, email)
         if await self.store.get_by_email(email) is not None:
             raise UserAlreadyExistsError()
         hashed = await self.password_hash.hash(password)
@@ -91,7 +91,7 @@ class UserManager(Generic[UserT]):
         Raises:
             InvalidPasswordError: the password breaks the policy.
         """
-        self.policy.check(password, user.email)
+        await self.policy.check(password, user.email)
         hashed = await self.password_hash.hash(password)
         return await self.store.update(user, {"hashed_password": hashed})
 

@@ -161,7 +161,9 @@ class RedisSessionStore(SessionStore, SessionStoreProvider):
             )
         self.client: Redis = client
         self.prefix = prefix
-        self._errors = (exceptions.ConnectionError, exceptions.TimeoutError, OSError)
+        # Any Redis failure (down, timeout, read-only replica, out of memory under
+        # noeviction) fails closed as "unavailable", never as a 500.
+        self._errors = (exceptions.RedisError, OSError)
         self._create = client.register_script(_CREATE)
         self._rotate = client.register_script(_ROTATE)
         self._revoke = client.register_script(_REVOKE)

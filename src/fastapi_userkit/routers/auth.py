@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.errors import ErrorCode, error_response, http_error, too_many_response
 from fastapi_userkit.exceptions import BadTokenError, InvalidCredentialsError
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.login import Authentication
@@ -93,11 +93,14 @@ async def password_login(
     Raises:
         HTTPException: 400 `LOGIN_BAD_CREDENTIALS` or `LOGIN_USER_NOT_VERIFIED`.
     """
+    await kit.throttle.check_login(request, body.email)
     try:
         user = await kit.manager(uow).authenticate(body.email, body.password)
     except InvalidCredentialsError:
+        await kit.throttle.login_failed(request, body.email)
         await run_after_hook("on_login_failed", kit.hooks.on_login_failed(body.email, request))
         raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_BAD_CREDENTIALS) from None
+    await kit.throttle.login_succeeded(request, body.email)
     if kit.settings.require_verified_login and not user.is_verified:
         await uow.commit()  # keeps an upgraded hash
         raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_USER_NOT_VERIFIED)
@@ -142,6 +145,7 @@ def create_auth_router(kit: "UserKit[Any]") -> APIRouter:
                 "`LOGIN_USER_NOT_VERIFIED` when verified logins are required, or, for "
                 '`grant_type=refresh_token`, `{"error": "invalid_grant", ...}`.',
             ),
+            status.HTTP_429_TOO_MANY_REQUESTS: too_many_response(),
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: error_response(
                 ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The body is neither a form nor JSON."
             ),

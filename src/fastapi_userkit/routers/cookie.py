@@ -16,6 +16,7 @@ from fastapi_userkit.sessions import RefreshTokenReuseError
 if TYPE_CHECKING:
     from fastapi_userkit._integration import UserKit
 
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _CSRF_RESPONSE: dict[int | str, dict[str, Any]] = {
     status.HTTP_403_FORBIDDEN: error_response(
         ErrorCode.CSRF_FAILED,
@@ -61,7 +62,7 @@ def create_cookie_router(kit: "UserKit[Any]") -> APIRouter:
         if not isinstance(body, LoginRequest):
             raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.UNSUPPORTED_GRANT_TYPE)
         user, tokens = await password_login(kit, uow, request, body)
-        response = Response(status_code=status.HTTP_204_NO_CONTENT)
+        response = Response(status_code=status.HTTP_204_NO_CONTENT, headers=_NO_STORE)
         set_tokens(response, tokens.access_token, tokens.refresh_token)
         await run_after_hook("on_after_login", kit.hooks.on_after_login(user, request, response))
         return response
@@ -97,7 +98,7 @@ def create_cookie_router(kit: "UserKit[Any]") -> APIRouter:
             await uow.commit()
         else:
             await uow.commit()
-            response = Response(status_code=status.HTTP_204_NO_CONTENT)
+            response = Response(status_code=status.HTTP_204_NO_CONTENT, headers=_NO_STORE)
             set_tokens(response, tokens.access_token, tokens.refresh_token)
             return response
         failed = Response(

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.errors import ErrorCode, error_response, http_error, too_many_response
 from fastapi_userkit.exceptions import InvalidPasswordError, UserAlreadyExistsError
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.routers._common import refuse_privileged
@@ -37,6 +37,7 @@ def create_register_router(kit: "UserKit[Any]") -> APIRouter:
                 "answer for new and existing addresses (the owner of an existing one is "
                 "told by e-mail)."
             },
+            status.HTTP_429_TOO_MANY_REQUESTS: too_many_response(),
             status.HTTP_413_CONTENT_TOO_LARGE: error_response(
                 ErrorCode.REQUEST_TOO_LARGE, "The body is larger than the kit accepts."
             ),
@@ -48,6 +49,7 @@ def create_register_router(kit: "UserKit[Any]") -> APIRouter:
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
         background: BackgroundTasks,
     ) -> Any:
+        await kit.throttle.count(request, "register")
         data: dict[str, Any] = body.model_dump()  # type: ignore[attr-defined]
         refuse_privileged(data)
         email, password = data.pop("email"), data.pop("password")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 
 from fastapi_userkit.action_tokens import Purpose
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.errors import ErrorCode, error_response, http_error, too_many_response
 from fastapi_userkit.exceptions import BadTokenError, InvalidPasswordError
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.schemas import EmailRequest, ResetPasswordRequest
@@ -21,7 +21,10 @@ def create_reset_router(kit: "UserKit[Any]") -> APIRouter:
     hooks, mail, settings = kit.hooks, kit.mail, kit.settings
 
     @router.post(
-        "/forgot-password", status_code=status.HTTP_202_ACCEPTED, name="reset:forgot_password"
+        "/forgot-password",
+        status_code=status.HTTP_202_ACCEPTED,
+        name="reset:forgot_password",
+        responses={status.HTTP_429_TOO_MANY_REQUESTS: too_many_response()},
     )
     async def forgot_password(
         request: Request,
@@ -29,17 +32,20 @@ def create_reset_router(kit: "UserKit[Any]") -> APIRouter:
         background: BackgroundTasks,
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
     ) -> None:
-        # The same answer, and nearly the same work, for every address: one lookup,
-        # and the mail and hook run after the response.
+        # The same answer and the same work for every address: one lookup, one
+        # signed token, and a task after the response (mail and hook, or nothing).
+        await kit.throttle.count(request, "forgot_password", body.email)
         user = await kit.store(uow).get_by_email(body.email)
-        if user is None or not user.is_active:
-            return
+        found = user is not None and user.is_active
         token = kit.action_tokens.issue(
             Purpose.RESET_PASSWORD,
-            subject=str(user.id),
-            state=user.hashed_password,
+            subject=str(user.id) if found and user is not None else "-",
+            state=user.hashed_password if found and user is not None else "-",
             ttl=settings.reset_password_token_ttl,
         )
+        if user is None or not found:
+            mail.later(background)
+            return
         mail.later(
             background,
             lambda: mail.reset_password(user, token),
@@ -76,7 +82,7 @@ def create_reset_router(kit: "UserKit[Any]") -> APIRouter:
         ):
             raise bad_token
         try:
-            kit.password_policy.check(body.password, user.email)
+            await kit.password_policy.check(body.password, user.email)
         except InvalidPasswordError as exc:
             raise http_error(
                 status.HTTP_400_BAD_REQUEST, ErrorCode.RESET_PASSWORD_INVALID_PASSWORD, exc.reasons

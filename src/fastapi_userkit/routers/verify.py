@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 
 from fastapi_userkit.action_tokens import Purpose
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.errors import ErrorCode, error_response, http_error, too_many_response
 from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.schemas import EmailRequest, TokenRequest
@@ -24,6 +24,7 @@ def create_verify_router(kit: "UserKit[Any]") -> APIRouter:
         "/request-verify-token",
         status_code=status.HTTP_202_ACCEPTED,
         name="verify:request-token",
+        responses={status.HTTP_429_TOO_MANY_REQUESTS: too_many_response()},
     )
     async def request_verify_token(
         request: Request,
@@ -31,16 +32,19 @@ def create_verify_router(kit: "UserKit[Any]") -> APIRouter:
         background: BackgroundTasks,
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
     ) -> None:
+        await kit.throttle.count(request, "verify", body.email)
         user = await kit.store(uow).get_by_email(body.email)
-        if user is None or not user.is_active or user.is_verified:
-            return
-        token = kit.action_tokens.issue(
+        wanted = user is not None and user.is_active and not user.is_verified
+        token = kit.action_tokens.issue(  # made in every case: the same work for all
             Purpose.VERIFY_EMAIL,
-            subject=str(user.id),
-            state=user.email_key,
+            subject=str(user.id) if wanted and user is not None else "-",
+            state=user.email_key if wanted and user is not None else "-",
             ttl=settings.verify_token_ttl,
-            email=user.email,
+            email=user.email if wanted and user is not None else "-",
         )
+        if user is None or not wanted:
+            mail.later(background)
+            return
         mail.later(
             background,
             lambda: mail.verify_email(user, token),

@@ -1,0 +1,152 @@
+"""Where the kit applies its rate limits, and the lockout rules for logins.
+
+Logins: failures are counted per client IP, per account and IP, and per account.
+A request is refused (429) before its password is checked when a counter is
+full, so the answer is the same for unknown and existing accounts and costs no
+hash. A success clears the account-and-IP counter (not the IP counter) and
+marks the IP as trusted for the account: the per-account counter then no longer
+applies to it, so failures from elsewhere cannot lock the owner out of the
+networks they use. Counters are fixed windows, so every lock ends by itself.
+"""
+
+import logging
+from typing import Any
+
+from fastapi import HTTPException, Request, status
+from starlette.requests import HTTPConnection
+
+from fastapi_userkit._email import canonical_email
+from fastapi_userkit.client_ip import Network, client_ip
+from fastapi_userkit.config import UserKitSettings
+from fastapi_userkit.errors import ErrorCode
+from fastapi_userkit.hooks import UserKitHooks, run_after_hook
+from fastapi_userkit.ratelimit import Limit, RateLimiter, RateLimiterUnavailableError, Usage
+
+logger = logging.getLogger("fastapi_userkit.ratelimit")
+
+_LIMITS = (
+    "login_ip",
+    "login_account_ip",
+    "login_account",
+    "register_ip",
+    "forgot_password_account",
+    "forgot_password_ip",
+    "verify_account",
+    "verify_ip",
+)
+
+
+def too_many(retry_after: int) -> HTTPException:
+    """The 429 of every limit, with `Retry-After`."""
+    return HTTPException(
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=ErrorCode.TOO_MANY_REQUESTS.value,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+class Throttle:
+    """Applies the kit's limits with its `RateLimiter`.
+
+    Args:
+        settings: Limits and switches.
+        limiter: Where counters live.
+        hooks: For `on_lockout`.
+        trusted_proxies: Proxies whose forwarding headers are believed.
+    """
+
+    def __init__(
+        self,
+        settings: UserKitSettings,
+        limiter: RateLimiter,
+        hooks: UserKitHooks,
+        trusted_proxies: tuple[Network, ...],
+    ) -> None:
+        self.enabled = settings.rate_limit_enabled
+        self.limiter = limiter
+        self.hooks = hooks
+        self.trusted_proxies = trusted_proxies
+        self.trust_seconds = settings.login_trusted_ip_days * 86_400
+        self.limits = {
+            name: Limit.parse(getattr(settings, f"rate_limit_{name}")) for name in _LIMITS
+        }
+
+    def ip(self, connection: HTTPConnection) -> str:
+        """The client address of *connection* (see `fastapi_userkit.client_ip`)."""
+        return client_ip(connection, self.trusted_proxies)
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        try:
+            return await getattr(self.limiter, method)(*args)
+        except RateLimiterUnavailableError:
+            logger.error("rate limiter unavailable: refusing rather than not limiting")
+            raise HTTPException(
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail=ErrorCode.RATE_LIMITER_UNAVAILABLE.value,
+                headers={"Retry-After": "5"},
+            ) from None
+
+    def _login_keys(self, request: Request, email: str) -> list[tuple[str, Limit]]:
+        account, ip = canonical_email(email)[:320], self.ip(request)
+        return [
+            (f"login:ip:{ip}", self.limits["login_ip"]),
+            (f"login:acct-ip:{account}:{ip}", self.limits["login_account_ip"]),
+            (f"login:acct:{account}", self.limits["login_account"]),
+        ]
+
+    def _trust_key(self, request: Request, email: str) -> str:
+        return f"login:ok:{canonical_email(email)[:320]}:{self.ip(request)}"
+
+    async def check_login(self, request: Request, email: str) -> None:
+        """Refuse (429) a login attempt whose counters are full."""
+        if not self.enabled:
+            return
+        keys = self._login_keys(request, email)
+        if await self._call("marked", self._trust_key(request, email)):
+            keys = keys[:2]
+        for key, limit in keys:
+            usage: Usage = await self._call("peek", key, limit)
+            if usage.count >= limit.count:
+                raise too_many(usage.retry_after)
+
+    async def login_failed(self, request: Request, email: str) -> None:
+        """Count a failed login; call `on_lockout` for each counter it fills."""
+        if not self.enabled:
+            return
+        for key, limit in self._login_keys(request, email):
+            usage: Usage = await self._call("hit", key, limit)
+            if usage.count == limit.count:
+                await run_after_hook("on_lockout", self.hooks.on_lockout(key, request))
+
+    async def login_succeeded(self, request: Request, email: str) -> None:
+        """Clear the account-and-IP counter and trust this IP for the account."""
+        if not self.enabled:
+            return
+        key, _ = self._login_keys(request, email)[1]
+        await self._call("reset", key)
+        if self.trust_seconds:
+            await self._call("mark", self._trust_key(request, email), self.trust_seconds)
+
+    async def count(self, request: Request, action: str, email: str | None = None) -> None:
+        """Count one *action* (`register`, `forgot_password`, `verify`) per IP and,
+        with *email*, per account; refuse (429) once a limit is passed.
+        """
+        if not self.enabled:
+            return
+        keys = [(f"{action}:ip:{self.ip(request)}", self.limits[f"{action}_ip"])]
+        if email is not None:
+            account = canonical_email(email)[:320]
+            keys.append((f"{action}:acct:{account}", self.limits[f"{action}_account"]))
+        refused: Usage | None = None
+        for key, limit in keys:
+            usage: Usage = await self._call("hit", key, limit)
+            if not usage.allowed:
+                if usage.count == limit.count + 1:
+                    await run_after_hook("on_lockout", self.hooks.on_lockout(key, request))
+                refused = usage if refused is None else max(refused, usage, key=_retry)
+        if refused is not None:
+            raise too_many(refused.retry_after)
+
+
+def _retry(usage: Usage) -> int:
+    return usage.retry_after
