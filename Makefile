@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs bench clean
+.PHONY: demo test lint typecheck unit unit-postgres unit-mariadb docs bench timing clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ demo: $(STAMP)
 	cd examples/demo && ../../$(BIN)/uvicorn main:app --host 127.0.0.1 --port 8000
 
 ## Lint, type-check and run the whole test suite.
-test: lint typecheck unit docs
+test: lint typecheck unit unit-postgres unit-mariadb docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks
@@ -29,11 +29,26 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## The suite again on the local PostgreSQL and MariaDB (tests that do not depend on
+## the database run once, in the SQLite pass).
+POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+MARIADB_URL ?= mysql+asyncmy://root@127.0.0.1:3306/test
+
+unit-postgres: $(STAMP)
+	USERKIT_TEST_DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -q -m "not single_pass" $(PYTEST_ARGS)
+
+unit-mariadb: $(STAMP)
+	USERKIT_TEST_DATABASE_URL=$(MARIADB_URL) $(BIN)/python -m pytest -q -m "not single_pass" $(PYTEST_ARGS)
+
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/current_user.py
+
+## Median login and reset-request times for unknown, wrong-password and inactive accounts.
+timing: $(STAMP)
+	$(BIN)/python benchmarks/timing.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
 import logging
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -7,6 +8,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from fastapi_userkit import ConfigurationError, UserKitSettings, include_user_router
 from tests.conftest import SECRET
+
+# Independent of the database under test: runs in the SQLite pass only.
+pytestmark = pytest.mark.single_pass
 
 
 class TestSettings:
@@ -98,10 +102,11 @@ class TestSettings:
 
 class TestSecretAtStartup:
     def test_sqlite_without_secret_warns_once(
-        self, caplog: pytest.LogCaptureFixture, database_url: str
+        self, caplog: pytest.LogCaptureFixture, tmp_path: Path
     ) -> None:
+        sqlite = f"sqlite+aiosqlite:///{tmp_path}/warn.db"
         with caplog.at_level(logging.WARNING, logger="fastapi_userkit"):
-            include_user_router(FastAPI(), settings=UserKitSettings(database_url=database_url))
+            include_user_router(FastAPI(), settings=UserKitSettings(database_url=sqlite))
         warnings = [r for r in caplog.records if "USERKIT_SECRET_KEY is not set" in r.message]
         assert len(warnings) == 1
 

@@ -77,7 +77,7 @@ class TestProviders:
                 lambda c: __import__("sqlalchemy").inspect(c).get_table_names()
             )
         assert names == []
-        assert h.kit.database.dialect_name == "sqlite"
+        assert h.kit.database.dialect_name == engine.dialect.name
 
 
 class TestHostSessionDependency:
@@ -166,10 +166,5 @@ class TestHostSessionDependency:
             user = await h.kit.users.create(
                 email="x@example.com", password=PASSWORD, session=session
             )
-        assert (await h.kit.users.get(user.id, session=await _session(maker))).email == (
-            "x@example.com"
-        )
-
-
-async def _session(maker: Any) -> AsyncSession:
-    return maker()  # type: ignore[no-any-return]
+        async with maker() as session:
+            assert (await h.kit.users.get(user.id, session=session)).email == "x@example.com"

@@ -7,11 +7,15 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 from examples.demo.main import create_app
 
 from fastapi_userkit import UserKitSettings
 from tests.conftest import PASSWORD, SECRET
+
+# Independent of the database under test: runs in the SQLite pass only.
+pytestmark = pytest.mark.single_pass
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,6 +21,9 @@ from pydantic import ValidationError
 from fastapi_userkit import ConfigurationError, UserKitSettings, include_user_router
 from tests.conftest import PASSWORD, SECRET, Host
 
+# Independent of the database under test: runs in the SQLite pass only.
+pytestmark = pytest.mark.single_pass
+
 NEW_SECRET = "fedcba9876543210fedcba9876543210-newest-key"
 LONG_SECRET = SECRET * 2  # long enough for HS512
 ASYMMETRIC = ["RS256", "ES256", "EdDSA"]
@@ -176,6 +179,7 @@ class TestAlgorithms:
         monkeypatch.setenv("USERKIT_JWT_ALGORITHM", "ES256")
         monkeypatch.setenv("USERKIT_JWT_PRIVATE_KEY", pem.replace("\n", "\\n") if escaped else pem)
         monkeypatch.setenv("USERKIT_DATABASE_URL", database_url)
+        monkeypatch.setenv("USERKIT_CREATE_TABLES", "true")
         monkeypatch.setenv("USERKIT_BCRYPT_ROUNDS", "4")
         host: Host = await make_host(settings=UserKitSettings())
         token, header, _ = await _session(host)

@@ -9,6 +9,9 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from tests.conftest import PASSWORD, Host
 
+# Independent of the database under test: runs in the SQLite pass only.
+pytestmark = pytest.mark.single_pass
+
 
 @pytest.fixture
 async def oauth(host: Host) -> Any:

@@ -3,7 +3,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import fastapi_userkit
+
+# Independent of the database under test: runs in the SQLite pass only.
+pytestmark = pytest.mark.single_pass
 
 
 def test_all_is_sorted_and_complete() -> None:

@@ -26,6 +26,9 @@ from fastapi_userkit.sessions import (
 )
 from tests.conftest import PASSWORD, REDIS_URL, Host
 
+# Independent of the database under test: runs in the SQLite pass only.
+pytestmark = pytest.mark.single_pass
+
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
 UNAVAILABLE = {"detail": ErrorCode.SESSION_STORE_UNAVAILABLE.value}
 

@@ -18,6 +18,9 @@ import pytest
 
 from tests.conftest import PASSWORD, POSTGRES_URL, REDIS_URL, _service_unavailable
 
+# Independent of the database under test: runs in the SQLite pass only.
+pytestmark = pytest.mark.single_pass
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "7ceb00ced5a1d667a4925e8ff5746883294166e536c74f63b0cde6bb2461efde"
 START_TIMEOUT = 30.0  # seconds for one process to answer

@@ -140,7 +140,8 @@ class BoundSQLSessionStore(SessionStore):
         row = result.first()
         if row is None:
             raise BadTokenError("unknown refresh token")
-        token, session_row = row[0], row[1]
+        token: RefreshTokenRow = row[0]
+        session_row: LoginSessionRow = row[1]
         if not session_row.to_session().is_active(now):
             raise BadTokenError("session ended")
         if token.used_at is not None:
