@@ -30,6 +30,9 @@ from fastapi_userkit.mail import (
 )
 from fastapi_userkit.mail_templates import EmailTemplates
 
+# Independent of the database under test: runs in the SQLite pass only.
+pytestmark = pytest.mark.single_pass
+
 HOST = "127.0.0.1"
 USER, PASSWORD = "mailer", "s3cret-Pa55word"
 LINK = "https://app.example.com/reset?token=abc.def&x=<1>"

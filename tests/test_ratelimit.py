@@ -46,6 +46,18 @@ class TestLoginLockout:
         # another IP is not affected by this counter
         assert (await login(h, "alice@example.com", PASSWORD, ip="198.51.100.7")).status_code == 200
 
+    async def test_parallel_guesses_cannot_slip_past(self, limited: Any) -> None:
+        import asyncio
+
+        h: Host = await limited(rate_limit_login_account_ip="3/600")
+        await h.register()
+        answers = await asyncio.gather(
+            *(login(h, "alice@example.com", f"guess {i}") for i in range(20))
+        )
+        codes = sorted(r.status_code for r in answers)
+        assert codes.count(400) <= 3
+        assert codes.count(429) >= 17
+
     async def test_same_answer_for_unknown_accounts(self, limited: Any) -> None:
         h: Host = await limited(rate_limit_login_account_ip="2/600")
         await h.register()

@@ -16,6 +16,9 @@ import redis.asyncio as redis
 
 from tests.conftest import REDIS_URL
 
+# Independent of the database under test: runs in the SQLite pass only.
+pytestmark = pytest.mark.single_pass
+
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0  # seconds for one process to answer
 STOP_TIMEOUT = 15.0

@@ -20,6 +20,9 @@ from fastapi_userkit.contrib.redis_ratelimit import RedisRateLimiter
 from fastapi_userkit.ratelimit import Limit, MemoryRateLimiter, RateLimiter, Usage
 from tests.conftest import REDIS_URL
 
+# Independent of the database under test: runs in the SQLite pass only.
+pytestmark = pytest.mark.single_pass
+
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
 LOGGER = "fastapi_userkit.ratelimit"
 UNREACHABLE = "Redis rate limiter unreachable; using per-process limits"
@@ -41,7 +44,7 @@ async def limiter(
     yield limiter
     await limiter.aclose()
     # every call above went to Redis: none was quietly answered by the fallback
-    assert [r.getMessage() for r in caplog.records if r.name == LOGGER] == []
+    assert [r.getMessage() for r in caplog.get_records("call") if r.name == LOGGER] == []
 
 
 async def keys(client: redis.Redis, prefix: str) -> list[str]:

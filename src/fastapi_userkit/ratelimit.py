@@ -67,6 +67,10 @@ class RateLimiter(Protocol):
         """Forget *key*'s counter."""
         ...
 
+    async def refund(self, key: str) -> None:
+        """Take back one event counted by `hit` (never below zero)."""
+        ...
+
     async def mark(self, key: str, seconds: int) -> None:
         """Remember *key* for *seconds* (e.g. an IP that logged in successfully)."""
         ...
@@ -121,6 +125,12 @@ class MemoryRateLimiter(RateLimiter):
 
     async def reset(self, key: str) -> None:  # noqa: D102
         self._windows.pop(key, None)
+
+    async def refund(self, key: str) -> None:  # noqa: D102
+        async with self._lock:
+            window = self._windows.get(key)
+            if window is not None and window[1] > 0:
+                self._windows[key] = (window[0], window[1] - 1)
 
     async def mark(self, key: str, seconds: int) -> None:  # noqa: D102
         async with self._lock:

@@ -97,33 +97,49 @@ class Throttle:
     def _trust_key(self, request: Request, email: str) -> str:
         return f"login:ok:{canonical_email(email)[:320]}:{self.ip(request)}"
 
-    async def check_login(self, request: Request, email: str) -> None:
-        """Refuse (429) a login attempt whose counters are full."""
+    async def reserve_login(self, request: Request, email: str) -> list[str]:
+        """Count this attempt on every login counter *before* its password is checked,
+        so parallel guesses cannot slip past a limit; refuse (429) if one is full.
+
+        Returns:
+            The keys counted, to hand to `login_failed` or `login_succeeded`.
+        """
         if not self.enabled:
-            return
+            return []
         keys = self._login_keys(request, email)
         if await self._call("marked", self._trust_key(request, email)):
-            keys = keys[:2]
+            keys = keys[:2]  # the owner's known network: no per-account lock
+        counted: list[str] = []
+        refused: Usage | None = None
         for key, limit in keys:
-            usage: Usage = await self._call("peek", key, limit)
-            if usage.count >= limit.count:
-                raise too_many(usage.retry_after)
-
-    async def login_failed(self, request: Request, email: str) -> None:
-        """Count a failed login; call `on_lockout` for each counter it fills."""
-        if not self.enabled:
-            return
-        for key, limit in self._login_keys(request, email):
             usage: Usage = await self._call("hit", key, limit)
+            counted.append(key)
+            if not usage.allowed:
+                refused = usage if refused is None else max(refused, usage, key=_retry)
+        if refused is not None:
+            for key in counted:  # a refused attempt checked no password: not a guess
+                await self._call("refund", key)
+            raise too_many(refused.retry_after)
+        return counted
+
+    async def login_failed(self, request: Request, email: str, counted: list[str]) -> None:
+        """Keep the failed attempt counted; call `on_lockout` for each counter it filled."""
+        for key, limit in self._login_keys(request, email):
+            if key not in counted:
+                continue
+            usage: Usage = await self._call("peek", key, limit)
             if usage.count == limit.count:
                 await run_after_hook("on_lockout", self.hooks.on_lockout(key, request))
 
-    async def login_succeeded(self, request: Request, email: str) -> None:
-        """Clear the account-and-IP counter and trust this IP for the account."""
+    async def login_succeeded(self, request: Request, email: str, counted: list[str]) -> None:
+        """Take the attempt back, clear the account-and-IP counter (the IP counter
+        keeps its failures) and trust this IP for the account.
+        """
         if not self.enabled:
             return
-        key, _ = self._login_keys(request, email)[1]
-        await self._call("reset", key)
+        account_ip, _ = self._login_keys(request, email)[1]
+        for key in counted:
+            await self._call("reset" if key == account_ip else "refund", key)
         if self.trust_seconds:
             await self._call("mark", self._trust_key(request, email), self.trust_seconds)
 

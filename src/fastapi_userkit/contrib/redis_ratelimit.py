@@ -36,6 +36,12 @@ _MAX_KEY = 200  # bytes of a caller's key stored as is; longer ones are hashed
 
 # One step, atomic across processes. A counter without a time to live (left by
 # something else) gets one, so no counter can block a key forever.
+_REFUND = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+"""
+
 _HIT = """
 local count = redis.call('INCR', KEYS[1])
 local left = redis.call('PTTL', KEYS[1])
@@ -106,6 +112,7 @@ class RedisRateLimiter(RateLimiter):
         self._fallback = fallback
         self._errors = (exceptions.RedisError, OSError)
         self._hit = client.register_script(_HIT)
+        self._refund = client.register_script(_REFUND)
         self._down = False
         self._retry_at = 0.0
         self._warned_at: float | None = None
@@ -190,6 +197,12 @@ class RedisRateLimiter(RateLimiter):
             await self.client.delete(self._key("c", key))
 
         await self._either(shared, lambda local: local.reset(key))
+
+    async def refund(self, key: str) -> None:  # noqa: D102
+        async def shared() -> None:
+            await self._refund(keys=[self._key("c", key)])
+
+        await self._either(shared, lambda local: local.refund(key))
 
     async def mark(self, key: str, seconds: int) -> None:  # noqa: D102
         async def shared() -> None:

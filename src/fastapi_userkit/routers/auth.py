@@ -93,14 +93,14 @@ async def password_login(
     Raises:
         HTTPException: 400 `LOGIN_BAD_CREDENTIALS` or `LOGIN_USER_NOT_VERIFIED`.
     """
-    await kit.throttle.check_login(request, body.email)
+    counted = await kit.throttle.reserve_login(request, body.email)
     try:
         user = await kit.manager(uow).authenticate(body.email, body.password)
     except InvalidCredentialsError:
-        await kit.throttle.login_failed(request, body.email)
+        await kit.throttle.login_failed(request, body.email, counted)
         await run_after_hook("on_login_failed", kit.hooks.on_login_failed(body.email, request))
         raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_BAD_CREDENTIALS) from None
-    await kit.throttle.login_succeeded(request, body.email)
+    await kit.throttle.login_succeeded(request, body.email, counted)
     if kit.settings.require_verified_login and not user.is_verified:
         await uow.commit()  # keeps an upgraded hash
         raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_USER_NOT_VERIFIED)

@@ -85,6 +85,8 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
             kit.mail.later(background, lambda: kit.mail.email_change_notice(old_email, new_email))
         await run_after_hook("on_after_update", kit.hooks.on_after_update(user, changed, request))
         if password is not None:
+            address = user.email
+            kit.mail.later(background, lambda: kit.mail.password_changed(address))
             await run_after_hook(
                 "on_after_password_change", kit.hooks.on_after_password_change(user, request)
             )
@@ -108,6 +110,7 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
         user: Annotated[Any, Depends(current_user)],
         auth: Annotated[Authentication, Depends(kit.authentication)],
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+        background: BackgroundTasks,
     ) -> None:
         manager = kit.manager(uow)
         if not await manager.check_password(user, body.current_password):
@@ -120,6 +123,8 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
             ) from None
         await kit.end_all_sessions(uow, user, keep=auth.session.id)
         await uow.commit()
+        address = user.email
+        kit.mail.later(background, lambda: kit.mail.password_changed(address))
         await run_after_hook(
             "on_after_password_change", kit.hooks.on_after_password_change(user, request)
         )
