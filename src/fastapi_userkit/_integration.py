@@ -36,7 +36,12 @@ from fastapi_userkit.mail import EmailSender, LoggingEmailSender, SMTPEmailSende
 from fastapi_userkit.mail_templates import EmailTemplates
 from fastapi_userkit.manager import UserManager
 from fastapi_userkit.notifications import AccountMail
-from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, PasswordHash
+from fastapi_userkit.passwords import (
+    BcryptHasher,
+    LegacyBcryptHasher,
+    PasswordHash,
+    PasswordHasher,
+)
 from fastapi_userkit.policy import PasswordPolicy
 from fastapi_userkit.protocols import UserStore, UserT
 from fastapi_userkit.ratelimit import MemoryRateLimiter, RateLimiter
@@ -89,10 +94,14 @@ class UserKit(Generic[UserT]):
         self.hooks = hooks
         self.prefix = prefix
         self.id_type: type[Any] = _primary_key_type(user_model)
-        self.password_hash = PasswordHash(
-            [BcryptHasher(settings.bcrypt_rounds), LegacyBcryptHasher()],
-            concurrency=settings.hash_concurrency,
-        )
+        hashers: list[PasswordHasher] = [BcryptHasher(settings.bcrypt_rounds), LegacyBcryptHasher()]
+        try:  # extra [argon2]: verify fastapi-users' argon2 hashes, upgraded on login
+            from fastapi_userkit.contrib.argon2 import Argon2Hasher
+
+            hashers.append(Argon2Hasher())
+        except ImportError:
+            pass
+        self.password_hash = PasswordHash(hashers, concurrency=settings.hash_concurrency)
         self.password_policy = PasswordPolicy.default(
             min_length=settings.password_min_length,
             max_length=settings.password_max_length,
@@ -356,7 +365,11 @@ def include_user_router(
         try:
             settings = UserKitSettings()
         except ValidationError as exc:
-            raise ConfigurationError(f"invalid USERKIT_* settings:\n{exc}") from exc
+            problems = "\n".join(
+                f"  {'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}"
+                for error in exc.errors(include_input=False, include_url=False)
+            )
+            raise ConfigurationError(f"invalid USERKIT_* settings:\n{problems}") from None
     if user_model is None:
         from fastapi_userkit.db.default import User
 
