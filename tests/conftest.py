@@ -1,5 +1,6 @@
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,25 +31,26 @@ def clean_environ() -> Iterator[None]:
 TEST_DATABASE_URL = os.environ.get("USERKIT_TEST_DATABASE_URL", "sqlite+aiosqlite://")
 
 
-@pytest.fixture
-async def database_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A database of this test's own, on the server the suite runs against."""
+@asynccontextmanager
+async def own_database(server_url: str) -> AsyncIterator[str]:
+    """A database of its own on a PostgreSQL or MariaDB server, dropped afterwards.
+
+    PostgreSQL: a role whose `search_path` is a schema of its own, so the URL alone
+    selects it (other processes can use it). MariaDB: a database of its own.
+    """
     import secrets
 
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    url = make_url(TEST_DATABASE_URL)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/userkit.db"
-        return
+    url = make_url(server_url)
     name = f"ut_{secrets.token_hex(6)}"
     admin = create_async_engine(url)
     postgres = url.get_backend_name() == "postgresql"
     try:
         async with admin.begin() as conn:
-            if postgres:  # a role whose search_path is a schema of its own
+            if postgres:
                 await conn.execute(text(f'CREATE ROLE "{name}" LOGIN'))
                 await conn.execute(text(f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"'))
                 await conn.execute(text(f'ALTER ROLE "{name}" SET search_path = "{name}"'))
@@ -58,23 +60,38 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
         await admin.dispose()
         _service_unavailable(url.get_backend_name(), exc)
     own = url.set(username=name) if postgres else url.set(database=name)
-    yield own.render_as_string(hide_password=False)
-    async with admin.begin() as conn:
-        if postgres:
-            await conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :n"),
-                {"n": name},
-            )
-            await conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-            await conn.execute(text(f'DROP ROLE "{name}"'))
-        else:  # a connection a test left open would block the drop
-            rows = await conn.execute(
-                text("SELECT id FROM information_schema.processlist WHERE db = :n"), {"n": name}
-            )
-            for (pid,) in rows.all():
-                await conn.execute(text(f"KILL {int(pid)}"))
-            await conn.execute(text(f"DROP DATABASE `{name}`"))
-    await admin.dispose()
+    try:
+        yield own.render_as_string(hide_password=False)
+    finally:
+        async with admin.begin() as conn:
+            if postgres:
+                await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :n"
+                    ),
+                    {"n": name},
+                )
+                await conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+                await conn.execute(text(f'DROP ROLE "{name}"'))
+            else:  # a connection a test left open would block the drop
+                rows = await conn.execute(
+                    text("SELECT id FROM information_schema.processlist WHERE db = :n"),
+                    {"n": name},
+                )
+                for (pid,) in rows.all():
+                    await conn.execute(text(f"KILL {int(pid)}"))
+                await conn.execute(text(f"DROP DATABASE `{name}`"))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A database of this test's own, on the server the suite runs against."""
+    if TEST_DATABASE_URL.startswith("sqlite"):
+        yield f"sqlite+aiosqlite:///{tmp_path}/userkit.db"
+        return
+    async with own_database(TEST_DATABASE_URL) as url:
+        yield url
 
 
 @pytest.fixture

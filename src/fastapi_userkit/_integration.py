@@ -273,12 +273,21 @@ def _resolve_secret(settings: UserKitSettings, database: Database) -> str | None
     )
 
 
+def _engine_options(settings: UserKitSettings) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": settings.db_pool_pre_ping}
+    for name in ("pool_size", "max_overflow", "pool_timeout", "pool_recycle"):
+        value = getattr(settings, f"db_{name}")
+        if value is not None:
+            options[name] = value
+    return options
+
+
 def _redis_session_store(settings: UserKitSettings) -> SessionStoreProvider | None:
     if settings.redis_url is None:
         return None
     from fastapi_userkit.contrib.redis import RedisSessionStore
 
-    return RedisSessionStore(settings.redis_url)
+    return RedisSessionStore(settings.redis_url, prefix=settings.redis_prefix)
 
 
 def _redis_rate_limiter(settings: UserKitSettings) -> RateLimiter | None:
@@ -286,7 +295,7 @@ def _redis_rate_limiter(settings: UserKitSettings) -> RateLimiter | None:
         return None
     from fastapi_userkit.contrib.redis_ratelimit import RedisRateLimiter
 
-    return RedisRateLimiter(settings.redis_url)
+    return RedisRateLimiter(settings.redis_url, prefix=f"{settings.redis_prefix}rl:")
 
 
 def _default_sender(settings: UserKitSettings) -> EmailSender:
@@ -385,6 +394,7 @@ def include_user_router(
         database if database is not None else settings.database_url,
         tables=tables,
         create_tables=settings.create_tables,
+        engine_options=_engine_options(settings),
     )
     kit: UserKit[Any] = UserKit(
         settings=settings,

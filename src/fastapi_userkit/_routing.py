@@ -1,5 +1,6 @@
 """A route class that refuses oversized request bodies before reading them."""
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -7,8 +8,11 @@ from fastapi import HTTPException, Request, Response, status
 from fastapi.routing import APIRoute
 from starlette.types import Message
 
-from fastapi_userkit.errors import ErrorCode, store_unavailable
+from fastapi_userkit.db.outage import is_outage
+from fastapi_userkit.errors import ErrorCode, database_unavailable, store_unavailable
 from fastapi_userkit.sessions import SessionStoreUnavailableError
+
+logger = logging.getLogger("fastapi_userkit.db")
 
 
 def _too_large() -> HTTPException:
@@ -51,6 +55,11 @@ class BoundedRoute(APIRoute):
                 return await handler(Request(request.scope, counting_receive))
             except SessionStoreUnavailableError:
                 raise store_unavailable() from None
+            except Exception as error:
+                if is_outage(error):
+                    logger.warning("database unreachable: %s", type(error).__name__)
+                    raise database_unavailable() from None
+                raise
 
         return bounded_handler
 

@@ -87,6 +87,23 @@ class UserKitSettings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./userkit.db"
     """SQLAlchemy async URL used when `include_user_router()` gets no `database=`."""
 
+    db_pool_size: int | None = Field(default=None, ge=1, le=1000)
+    """Connections kept open by the engine the kit creates (SQLAlchemy default: 5)."""
+
+    db_max_overflow: int | None = Field(default=None, ge=0, le=1000)
+    """Extra connections allowed under load (SQLAlchemy default: 10)."""
+
+    db_pool_timeout: float | None = Field(default=None, gt=0, le=300)
+    """Seconds to wait for a free connection before answering 503 (default: 30)."""
+
+    db_pool_recycle: int | None = Field(default=None, gt=0)
+    """Replace connections older than this many seconds (e.g. below a proxy's idle cut)."""
+
+    db_pool_pre_ping: bool = False
+    """Test each connection before use: survives silent drops at the cost of one
+    round trip per request. Without it, a dropped connection gives one 503 and the
+    pool is renewed."""
+
     create_tables: bool | None = None
     """Create the user table at startup when it is missing. `None` (default)
     means: only when the database is SQLite. Use Alembic for anything else."""
@@ -236,6 +253,9 @@ class UserKitSettings(BaseSettings):
     """Redis shared by every worker, e.g. `redis://127.0.0.1:6379/0` (extra
     `[redis]`). When set, login sessions and rate limits live there unless
     `session_store=` / `rate_limiter=` say otherwise."""
+
+    redis_prefix: str = Field(default="userkit:", min_length=1, max_length=64)
+    """Prefix of every key the kit writes to `redis_url` (rate limits add `rl:`)."""
 
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses or CIDRs of reverse proxies whose `X-Forwarded-For` / `Forwarded`

@@ -16,7 +16,13 @@ from fastapi import (
 from fastapi.security import APIKeyCookie
 
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import forbidden, store_unavailable, unauthorized
+from fastapi_userkit.db.outage import is_outage
+from fastapi_userkit.errors import (
+    database_unavailable,
+    forbidden,
+    store_unavailable,
+    unauthorized,
+)
 from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.sessions import SessionStoreUnavailableError
 
@@ -87,6 +93,10 @@ def build_authentication(kit: "UserKit[Any]") -> Callable[..., Coroutine[Any, An
             auth = await login_sessions.authenticate(token or cookie_token, uow)
         except SessionStoreUnavailableError:
             raise store_unavailable() from None
+        except Exception as error:  # the host's routes get the same 503 as the kit's
+            if is_outage(error):
+                raise database_unavailable() from None
+            raise
         if auth is not None and via_cookie and cookies is not None:
             cookies.check_csrf(request)
         return auth

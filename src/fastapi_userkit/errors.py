@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     RESET_PASSWORD_INVALID_PASSWORD = "RESET_PASSWORD_INVALID_PASSWORD"  # noqa: S105 - a code
     VERIFY_USER_BAD_TOKEN = "VERIFY_USER_BAD_TOKEN"  # noqa: S105 - a code
     VERIFY_USER_ALREADY_VERIFIED = "VERIFY_USER_ALREADY_VERIFIED"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
     RATE_LIMITER_UNAVAILABLE = "RATE_LIMITER_UNAVAILABLE"
     EMAIL_CHANGE_BAD_TOKEN = "EMAIL_CHANGE_BAD_TOKEN"  # noqa: S105 - a code
@@ -63,6 +64,15 @@ def store_unavailable() -> HTTPException:
     return HTTPException(
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         detail=ErrorCode.SESSION_STORE_UNAVAILABLE.value,
+        headers={"Retry-After": "5"},
+    )
+
+
+def database_unavailable() -> HTTPException:
+    """Return the 503 sent when the database cannot be reached; nothing was written."""
+    return HTTPException(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail=ErrorCode.DATABASE_UNAVAILABLE.value,
         headers={"Retry-After": "5"},
     )
 

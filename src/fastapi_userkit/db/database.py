@@ -57,10 +57,16 @@ class Database:
         source: URL, engine, sessionmaker or session dependency.
         tables: Tables the kit may create at startup (SQLite development default).
         create_tables: `True`/`False` to force; `None` creates only on SQLite.
+        engine_options: Keyword arguments for the engine the kit creates from a URL.
     """
 
     def __init__(
-        self, source: DatabaseSource, *, tables: list[Table], create_tables: bool | None
+        self,
+        source: DatabaseSource,
+        *,
+        tables: list[Table],
+        create_tables: bool | None,
+        engine_options: dict[str, Any] | None = None,
     ) -> None:
         self._owns_engine = False
         self._engine: AsyncEngine | None = None
@@ -80,6 +86,7 @@ class Database:
                 f"or a session dependency, not {type(source).__name__}"
             )
         self._tables = tables
+        self._engine_options = engine_options or {}
         self._create_tables = create_tables
         self._ready = False
         self._lock = asyncio.Lock()
@@ -104,7 +111,7 @@ class Database:
     def _maker(self) -> async_sessionmaker[AsyncSession]:
         if self._sessionmaker is None:
             if self._engine is None:
-                self._engine = create_async_engine(self._url)
+                self._engine = create_async_engine(self._url, **self._engine_options)
                 self._owns_engine = True
             self._sessionmaker = async_sessionmaker(self._engine, expire_on_commit=False)
         return self._sessionmaker
