@@ -47,6 +47,7 @@ from fastapi_userkit.protocols import UserStore, UserT
 from fastapi_userkit.ratelimit import MemoryRateLimiter, RateLimiter
 from fastapi_userkit.routers import (
     create_account_router,
+    create_admin_router,
     create_auth_router,
     create_cookie_router,
     create_register_router,
@@ -420,6 +421,7 @@ def include_user_router(
     router.include_router(create_verify_router(kit), prefix="/auth", tags=["auth"])
     router.include_router(create_users_router(kit), prefix="/users", tags=["users"])
     router.include_router(create_account_router(kit), prefix="/users", tags=["users"])
+    router.include_router(create_admin_router(kit), prefix="/users", tags=["users"])
     router.include_router(create_jwks_router(kit), prefix="/auth", tags=["auth"])
     app.include_router(router)
     _wrap_lifespan(app, kit)

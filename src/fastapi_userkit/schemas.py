@@ -84,6 +84,18 @@ class UserUpdate(_StoredFields):
     current_password: str | None = None
 
 
+class UserAdminUpdate(_StoredFields):
+    """Body of `PATCH /users/{id}` (superusers): profile fields and the flags."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
+    password: str | None = None
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    is_verified: bool | None = None
+
+
 class LoginRequest(BaseModel):
     """JSON login body (the OAuth2 form is accepted too)."""
 

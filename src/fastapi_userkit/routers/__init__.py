@@ -1,6 +1,7 @@
 """Router factories; `include_user_router()` mounts them all."""
 
 from fastapi_userkit.routers.account import create_account_router as create_account_router
+from fastapi_userkit.routers.admin import create_admin_router as create_admin_router
 from fastapi_userkit.routers.auth import create_auth_router as create_auth_router
 from fastapi_userkit.routers.cookie import create_cookie_router as create_cookie_router
 from fastapi_userkit.routers.register import create_register_router as create_register_router
@@ -11,6 +12,7 @@ from fastapi_userkit.routers.verify import create_verify_router as create_verify
 
 __all__ = [
     "create_account_router",
+    "create_admin_router",
     "create_auth_router",
     "create_cookie_router",
     "create_register_router",
