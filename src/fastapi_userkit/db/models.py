@@ -11,9 +11,14 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, DateTime, Integer, String, Uuid
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 EMAIL_MAX_LENGTH = 320
+
+#: A timezone-aware timestamp; on MariaDB/MySQL with microseconds (their DATETIME
+#: keeps whole seconds by default, which would tie logins made in the same second).
+Timestamp = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def _utcnow() -> datetime:
@@ -38,9 +43,7 @@ class UserColumns:
     token_version: Mapped[int] = mapped_column(
         Integer, default=0, server_default="0", nullable=False
     )
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_utcnow, nullable=False
-    )
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=_utcnow, nullable=False)
 
 
 class UserMixin(UserColumns):

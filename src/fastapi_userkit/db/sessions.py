@@ -9,11 +9,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, select, true, update
+from sqlalchemy import Boolean, ForeignKey, String, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.db.models import Timestamp
 from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.sessions import (
     LoginSession,
@@ -24,7 +25,7 @@ from fastapi_userkit.sessions import (
 
 
 def _aware(value: datetime) -> datetime:
-    # SQLite returns naive datetimes even for DateTime(timezone=True) columns.
+    # SQLite and MariaDB return naive datetimes even for timezone-aware columns.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
@@ -41,9 +42,9 @@ class LoginSessionRow(SessionBase):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    last_used_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
     user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
     ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
@@ -74,8 +75,8 @@ class RefreshTokenRow(SessionBase):
         index=True,
         nullable=False,
     )
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
 
 
 SESSION_TABLES = [LoginSessionRow.__table__, RefreshTokenRow.__table__]
@@ -205,7 +206,7 @@ class BoundSQLSessionStore(SessionStore):
                 LoginSessionRow.revoked.is_(False),
                 LoginSessionRow.expires_at > now,
             )
-            .order_by(LoginSessionRow.created_at)
+            .order_by(LoginSessionRow.created_at, LoginSessionRow.id)
         )
         return [row.to_session() for row in result.scalars()]
 
