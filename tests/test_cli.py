@@ -589,3 +589,14 @@ def test_app_option_uses_the_hosts_kit(tmp_path: Path) -> None:
 def test_app_option_errors_exit_2(tmp_path: Path, reference: str, message: str) -> None:
     (tmp_path / "hostapp.py").write_text(textwrap.dedent(HOST_MODULE).replace("{secret}", SECRET))
     fails(run(tmp_path, "--app", reference, "list-users"), 2, message)
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        "list-users",
+        env={"USERKIT_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"},
+    )
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "error:" in result.stderr
+    assert "Traceback" not in result.stderr

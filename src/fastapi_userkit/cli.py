@@ -555,6 +555,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserKitError as exc:
         _note(f"error: {exc or type(exc).__name__}")
         return EXIT_FAILURE
+    except (ConnectionError, TimeoutError) as exc:  # the driver could not reach the server
+        _note(f"error: database unreachable: {exc}")
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         _note("interrupted")
         return EXIT_INTERRUPTED

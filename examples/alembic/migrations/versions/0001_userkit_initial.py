@@ -13,11 +13,16 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# timezone-aware; microseconds on MariaDB/MySQL, as the kit's models ask
+TIMESTAMP = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def upgrade() -> None:
@@ -33,7 +38,7 @@ def upgrade() -> None:
         sa.Column("is_superuser", sa.Boolean(), nullable=False),
         sa.Column("is_verified", sa.Boolean(), nullable=False),
         sa.Column("token_version", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_user_email"), "user", ["email"], unique=True)
@@ -43,9 +48,9 @@ def upgrade() -> None:
         "userkit_session",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("user_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("last_used_at", TIMESTAMP, nullable=False),
+        sa.Column("expires_at", TIMESTAMP, nullable=False),
         sa.Column("user_agent", sa.String(length=512), nullable=True),
         sa.Column("ip", sa.String(length=45), nullable=True),
         sa.Column("revoked", sa.Boolean(), nullable=False),
@@ -58,8 +63,8 @@ def upgrade() -> None:
         "userkit_refresh_token",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("session_id", sa.String(length=36), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", TIMESTAMP, nullable=False),
+        sa.Column("used_at", TIMESTAMP, nullable=True),
         sa.ForeignKeyConstraint(["session_id"], ["userkit_session.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("token_hash"),
     )
