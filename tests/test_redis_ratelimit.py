@@ -18,6 +18,7 @@ import redis.asyncio as redis
 from fastapi_userkit import ConfigurationError
 from fastapi_userkit.contrib.redis_ratelimit import RedisRateLimiter
 from fastapi_userkit.ratelimit import Limit, MemoryRateLimiter, RateLimiter, Usage
+from tests._relay import Relay
 from tests.conftest import REDIS_URL
 
 # Independent of the database under test: runs in the SQLite pass only.
@@ -294,54 +295,15 @@ class TestUnavailable:
                 await limiter.aclose()
 
 
-class Proxy:
-    """A TCP relay to the test Redis on 127.0.0.1 that can be stopped and started."""
+class Proxy(Relay):
+    """A relay to the test Redis on 127.0.0.1 that can be stopped and started."""
 
     def __init__(self, port: int) -> None:
         target = urlsplit(REDIS_URL)
-        self.target = (target.hostname or "127.0.0.1", target.port or 6379)
+        super().__init__((target.hostname or "127.0.0.1", target.port or 6379))
         self.port = port
         userinfo, at, _ = target.netloc.rpartition("@")
         self.url = target._replace(netloc=f"{userinfo}{at}127.0.0.1:{port}").geturl()
-        self.server: asyncio.Server | None = None
-        self.writers: list[asyncio.StreamWriter] = []
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-            self.server = None
-        for writer in self.writers:
-            writer.close()
-        self.writers.clear()
-        if self.tasks:
-            await asyncio.wait_for(asyncio.gather(*self.tasks, return_exceptions=True), 5)
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self.tasks.add(task)
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-            self.writers += [writer, up_writer]
-            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-        finally:
-            self.tasks.discard(task)
-
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except OSError:
-            pass
-        finally:
-            writer.close()
 
 
 async def test_back_to_redis_when_it_answers_again(

@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from fastapi_userkit.contrib._redis_client import redis_client
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.exceptions import BadTokenError, ConfigurationError
+from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.sessions import (
     LoginSession,
     RefreshTokenReuseError,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_TIMEOUT = 5.0  # seconds; a `socket_timeout=` in the URL takes precedence
 
 _CREATE = """
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
@@ -142,28 +142,11 @@ class RedisSessionStore(SessionStore, SessionStoreProvider):
     def __init__(
         self, url: str | None = None, *, client: "Redis | None" = None, prefix: str = "userkit:"
     ) -> None:
-        try:
-            import redis.asyncio as aioredis
-            from redis import exceptions
-        except ImportError as exc:
-            raise ImportError(
-                'RedisSessionStore needs the redis package: pip install "fastapi-userkit[redis]"'
-            ) from exc
-        if (url is None) == (client is None):
-            raise ConfigurationError("RedisSessionStore needs exactly one of url= and client=")
-        self._owns_client = client is None
-        if client is None:
-            client = aioredis.Redis.from_url(
-                str(url),
-                decode_responses=True,
-                socket_connect_timeout=_TIMEOUT,
-                socket_timeout=_TIMEOUT,
-            )
-        self.client: Redis = client
-        self.prefix = prefix
         # Any Redis failure (down, timeout, read-only replica, out of memory under
         # noeviction) fails closed as "unavailable", never as a 500.
-        self._errors = (exceptions.RedisError, OSError)
+        client, self._owns_client, self._errors = redis_client("RedisSessionStore", url, client)
+        self.client: Redis = client
+        self.prefix = prefix
         self._create = client.register_script(_CREATE)
         self._rotate = client.register_script(_ROTATE)
         self._revoke = client.register_script(_REVOKE)

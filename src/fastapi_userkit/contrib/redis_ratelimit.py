@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from fastapi_userkit.exceptions import ConfigurationError
+from fastapi_userkit.contrib._redis_client import redis_client
 from fastapi_userkit.ratelimit import Limit, MemoryRateLimiter, RateLimiter, Usage
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 _log = logging.getLogger("fastapi_userkit.ratelimit")
-_TIMEOUT = 5.0  # seconds; a `socket_timeout=` in the URL takes precedence
 _MAX_KEY = 200  # bytes of a caller's key stored as is; longer ones are hashed
 
 # One step, atomic across processes. A counter without a time to live (left by
@@ -90,27 +89,10 @@ class RedisRateLimiter(RateLimiter):
         prefix: str = "userkit:rl:",
         fallback: RateLimiter | None = None,
     ) -> None:
-        try:
-            import redis.asyncio as aioredis
-            from redis import exceptions
-        except ImportError as exc:
-            raise ImportError(
-                'RedisRateLimiter needs the redis package: pip install "fastapi-userkit[redis]"'
-            ) from exc
-        if (url is None) == (client is None):
-            raise ConfigurationError("RedisRateLimiter needs exactly one of url= and client=")
-        self._owns_client = client is None
-        if client is None:
-            client = aioredis.Redis.from_url(
-                str(url),
-                decode_responses=True,
-                socket_connect_timeout=_TIMEOUT,
-                socket_timeout=_TIMEOUT,
-            )
+        client, self._owns_client, self._errors = redis_client("RedisRateLimiter", url, client)
         self.client: Redis = client
         self.prefix = prefix
         self._fallback = fallback
-        self._errors = (exceptions.RedisError, OSError)
         self._hit = client.register_script(_HIT)
         self._refund = client.register_script(_REFUND)
         self._down = False

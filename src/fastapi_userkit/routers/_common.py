@@ -1,10 +1,17 @@
 """Checks shared by the routers."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from fastapi.exceptions import RequestValidationError
 
+from fastapi_userkit.action_tokens import ActionClaims, Purpose
+from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.schemas import PRIVILEGED_FIELDS
+
+if TYPE_CHECKING:
+    from fastapi_userkit._integration import UserKit
 
 
 def refuse_privileged(values: dict[str, Any]) -> None:
@@ -24,3 +31,23 @@ def refuse_privileged(values: dict[str, Any]) -> None:
                 for name in privileged
             ]
         )
+
+
+async def action_user(
+    kit: "UserKit[Any]",
+    uow: UnitOfWork,
+    purpose: Purpose,
+    token: str,
+    state: Callable[[Any], str],
+) -> tuple[ActionClaims, Any]:
+    """Return the claims of an e-mailed *token* and the active user it names.
+
+    Raises:
+        BadTokenError: bad or expired token, unknown or inactive user, or account
+            state (`state(user)`) changed since the token was issued.
+    """
+    claims = kit.action_tokens.read(purpose, token)
+    user = await kit.store(uow).get(kit.parse_id(claims.subject))
+    if user is None or not user.is_active or not claims.bound_to(purpose, state(user)):
+        raise BadTokenError("the token does not match an active account")
+    return claims, user

@@ -10,6 +10,7 @@ from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error
 from fastapi_userkit.exceptions import BadTokenError, UserAlreadyExistsError
 from fastapi_userkit.hooks import run_after_hook
+from fastapi_userkit.routers._common import action_user
 from fastapi_userkit.schemas import CurrentPassword, EmailChangeRequest, TokenRequest
 
 if TYPE_CHECKING:
@@ -83,16 +84,12 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
     ) -> Any:
         bad_token = http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.EMAIL_CHANGE_BAD_TOKEN)
         try:
-            claims = kit.action_tokens.read(Purpose.CHANGE_EMAIL, body.token)
-            user = await kit.store(uow).get(kit.parse_id(claims.subject))
+            claims, user = await action_user(
+                kit, uow, Purpose.CHANGE_EMAIL, body.token, lambda u: u.email_key
+            )
         except BadTokenError:
             raise bad_token from None
-        if (
-            user is None
-            or not user.is_active
-            or claims.email is None
-            or not claims.bound_to(Purpose.CHANGE_EMAIL, user.email_key)
-        ):
+        if claims.email is None:
             raise bad_token
         try:
             # Following the link proves the new mailbox is theirs.

@@ -9,6 +9,7 @@ from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error, too_many_response
 from fastapi_userkit.exceptions import BadTokenError, InvalidPasswordError
 from fastapi_userkit.hooks import run_after_hook
+from fastapi_userkit.routers._common import action_user
 from fastapi_userkit.schemas import EmailRequest, ResetPasswordRequest
 
 if TYPE_CHECKING:
@@ -71,16 +72,11 @@ def create_reset_router(kit: "UserKit[Any]") -> APIRouter:
     ) -> None:
         bad_token = http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.RESET_PASSWORD_BAD_TOKEN)
         try:
-            claims = kit.action_tokens.read(Purpose.RESET_PASSWORD, body.token)
-            user = await kit.store(uow).get(kit.parse_id(claims.subject))
+            _, user = await action_user(
+                kit, uow, Purpose.RESET_PASSWORD, body.token, lambda u: u.hashed_password
+            )
         except BadTokenError:
             raise bad_token from None
-        if (
-            user is None
-            or not user.is_active
-            or not claims.bound_to(Purpose.RESET_PASSWORD, user.hashed_password)
-        ):
-            raise bad_token
         try:
             await kit.password_policy.check(body.password, user.email)
         except InvalidPasswordError as exc:

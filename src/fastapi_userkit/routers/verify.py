@@ -9,6 +9,7 @@ from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error, too_many_response
 from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.hooks import run_after_hook
+from fastapi_userkit.routers._common import action_user
 from fastapi_userkit.schemas import EmailRequest, TokenRequest
 
 if TYPE_CHECKING:
@@ -70,16 +71,11 @@ def create_verify_router(kit: "UserKit[Any]") -> APIRouter:
     ) -> Any:
         bad_token = http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.VERIFY_USER_BAD_TOKEN)
         try:
-            claims = kit.action_tokens.read(Purpose.VERIFY_EMAIL, body.token)
-            user = await kit.store(uow).get(kit.parse_id(claims.subject))
+            _, user = await action_user(
+                kit, uow, Purpose.VERIFY_EMAIL, body.token, lambda u: u.email_key
+            )
         except BadTokenError:
             raise bad_token from None
-        if (
-            user is None
-            or not user.is_active
-            or not claims.bound_to(Purpose.VERIFY_EMAIL, user.email_key)
-        ):
-            raise bad_token
         if user.is_verified:
             raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.VERIFY_USER_ALREADY_VERIFIED)
         user = await kit.store(uow).update(user, {"is_verified": True})
