@@ -281,3 +281,19 @@ class TestClientIp:
 
         with pytest.raises(ValidationError):
             make_settings(trusted_proxies=["not-a-network"])
+
+
+async def test_current_password_guesses_are_limited(limited: Any) -> None:
+    h: Host = await limited(rate_limit_login_account_ip="3/600")
+    headers = await h.headers()
+    headers.update(from_ip("203.0.113.9"))
+    body = {"current_password": "guess", "new_password": "a brand new password"}
+    codes = [
+        (await h.client.post("/users/me/password", headers=headers, json=body)).status_code
+        for _ in range(4)
+    ]
+    assert codes == [400, 400, 400, 429]
+    r = await h.client.request(
+        "DELETE", "/users/me", headers=headers, json={"current_password": PASSWORD}
+    )
+    assert r.status_code == 429  # the same counters guard every current-password check

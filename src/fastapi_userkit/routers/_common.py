@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
 from fastapi_userkit.action_tokens import ActionClaims, Purpose
@@ -51,3 +52,19 @@ async def action_user(
     if user is None or not user.is_active or not claims.bound_to(purpose, state(user)):
         raise BadTokenError("the token does not match an active account")
     return claims, user
+
+
+async def current_password_ok(
+    kit: "UserKit[Any]", uow: UnitOfWork, request: Request, user: Any, password: str | None
+) -> bool:
+    """Check the caller's current password under the login limits: a stolen session
+    cannot guess it faster than a login form could (429 when a limit is full).
+    """
+    if password is None:
+        return False
+    counted = await kit.throttle.reserve_login(request, user.email)
+    if await kit.manager(uow).check_password(user, password):
+        await kit.throttle.login_succeeded(request, user.email, counted)
+        return True
+    await kit.throttle.login_failed(request, user.email, counted)
+    return False

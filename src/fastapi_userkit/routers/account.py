@@ -10,7 +10,7 @@ from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error
 from fastapi_userkit.exceptions import BadTokenError, UserAlreadyExistsError
 from fastapi_userkit.hooks import run_after_hook
-from fastapi_userkit.routers._common import action_user
+from fastapi_userkit.routers._common import action_user, current_password_ok
 from fastapi_userkit.schemas import CurrentPassword, EmailChangeRequest, TokenRequest
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
     hooks, mail, settings = kit.hooks, kit.mail, kit.settings
     current_user = kit.current_user(active=True, verified=settings.require_verified_login)
 
-    async def check_password(uow: UnitOfWork, user: Any, password: str) -> None:
-        if not await kit.manager(uow).check_password(user, password):
+    async def check_password(uow: UnitOfWork, request: Request, user: Any, password: str) -> None:
+        if not await current_password_ok(kit, uow, request, user, password):
             raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.CURRENT_PASSWORD_INVALID)
 
     @router.post(
@@ -38,12 +38,13 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
         responses={status.HTTP_400_BAD_REQUEST: _WRONG_PASSWORD},
     )
     async def request_email_change(
+        request: Request,
         body: EmailChangeRequest,
         background: BackgroundTasks,
         user: Annotated[Any, Depends(current_user)],
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
     ) -> None:
-        await check_password(uow, user, body.current_password)
+        await check_password(uow, request, user, body.current_password)
         new_email = str(body.new_email)
         if canonical_email(new_email) == user.email_key or (
             await kit.store(uow).get_by_email(new_email) is not None
@@ -118,7 +119,7 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
         user: Annotated[Any, Depends(current_user)],
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
     ) -> None:
-        await check_password(uow, user, body.current_password)
+        await check_password(uow, request, user, body.current_password)
         await hooks.on_before_delete(user, request)  # may raise: nothing is written yet
         email = user.email
         await kit.session_store.bind(uow).revoke_all(str(user.id))

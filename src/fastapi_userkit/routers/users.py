@@ -9,7 +9,7 @@ from fastapi_userkit.errors import ErrorCode, error_response, http_error
 from fastapi_userkit.exceptions import InvalidPasswordError, UserAlreadyExistsError
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.login import Authentication
-from fastapi_userkit.routers._common import refuse_privileged
+from fastapi_userkit.routers._common import current_password_ok, refuse_privileged
 from fastapi_userkit.schemas import PasswordChange
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
         }
         manager = kit.manager(uow)
         if any(name in values for name in _NEEDS_CURRENT_PASSWORD) and (
-            current_password is None or not await manager.check_password(user, current_password)
+            not await current_password_ok(kit, uow, request, user, current_password)
         ):
             raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.CURRENT_PASSWORD_INVALID)
         password = values.pop("password", None)
@@ -113,7 +113,7 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
         background: BackgroundTasks,
     ) -> None:
         manager = kit.manager(uow)
-        if not await manager.check_password(user, body.current_password):
+        if not await current_password_ok(kit, uow, request, user, body.current_password):
             raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.CURRENT_PASSWORD_INVALID)
         try:
             user = await manager.set_password(user, body.new_password)
