@@ -4,96 +4,23 @@ a limit counts hits made on either, and a mark made on one is seen by the other.
 
 import asyncio
 import os
-import signal
-import socket
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 import redis.asyncio as redis
 
 from tests.conftest import REDIS_URL
+from tests.test_two_processes import Server as TwoProcessServer
+from tests.test_two_processes import _free_ports
 
 # Independent of the database under test: runs in the SQLite pass only.
 pytestmark = pytest.mark.single_pass
 
-ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 30.0  # seconds for one process to answer
-STOP_TIMEOUT = 15.0
 
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-class Server:
+class Server(TwoProcessServer):
     """One uvicorn process running `tests._ratelimit_app`."""
 
-    def __init__(self, name: str, port: int, env: dict[str, str]) -> None:
-        self.name = name
-        self.url = f"http://127.0.0.1:{port}"
-        self.port = port
-        self.env = env
-        self.process: asyncio.subprocess.Process | None = None
-        self.output = ""
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tests._ratelimit_app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--no-access-log",
-            cwd=ROOT,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-
-    async def wait_ready(self, client: httpx.AsyncClient) -> int:
-        """Poll `/pid` until the process answers; return its pid."""
-        assert self.process is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        for _ in range(int(START_TIMEOUT / 0.05)):
-            try:
-                response = await client.get(f"{self.url}/pid", timeout=2)
-                return int(response.json())
-            except httpx.TransportError:
-                pass
-            if self.process.returncode is not None or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.05)
-        await self.stop()
-        pytest.fail(f"{self.name} did not start:\n{self.output}")
-
-    async def stop(self) -> None:
-        """SIGTERM (graceful shutdown), then SIGKILL after STOP_TIMEOUT; keep the output."""
-        process = self.process
-        if process is None:
-            return
-        self.process = None
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            out, _ = await asyncio.wait_for(process.communicate(), STOP_TIMEOUT)
-        except TimeoutError:
-            process.kill()
-            out, _ = await asyncio.wait_for(process.communicate(), STOP_TIMEOUT)
-        self.output += out.decode(errors="replace") if out else ""
+    app = "tests._ratelimit_app:create_app"
 
 
 async def test_two_processes_share_the_limits(redis_prefix: str) -> None:

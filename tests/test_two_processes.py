@@ -59,11 +59,13 @@ def _free_ports(count: int) -> list[int]:
 
 
 class Server:
-    """One uvicorn process running `tests._two_process_app`."""
+    """One uvicorn process running the app factory *app*."""
+
+    app = "tests._two_process_app:create_app"
 
     def __init__(self, name: str, port: int, env: dict[str, str]) -> None:
         self.name = name
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = self.url = f"http://127.0.0.1:{port}"
         self.port = port
         self.env = env
         self.process: asyncio.subprocess.Process | None = None
@@ -74,7 +76,7 @@ class Server:
             sys.executable,
             "-m",
             "uvicorn",
-            "tests._two_process_app:create_app",
+            self.app,
             "--factory",
             "--host",
             "127.0.0.1",

@@ -242,6 +242,8 @@ class UserKit(Generic[UserT]):
 
 
 def _primary_key_type(user_model: type[Any]) -> type[Any]:
+    # SQLAlchemy's `TypeEngine.python_type` raises NotImplementedError for a column
+    # type that has no Python type: the id could not be parsed from tokens.
     try:
         column = user_model.__mapper__.primary_key[0]
         return cast(type[Any], column.type.python_type)

@@ -39,6 +39,9 @@ class UserService(Generic[UserT]):
         async with self._kit.database.open() as uow:
             yield uow
 
+    async def _existing(self, uow: UnitOfWork, user_id: Any) -> UserT:
+        return _found(await self._kit.store(uow).get(user_id))
+
     async def create(
         self,
         *,
@@ -79,10 +82,7 @@ class UserService(Generic[UserT]):
             UserNotFoundError: no such user.
         """
         async with self._unit(session) as uow:
-            user = await self._kit.store(uow).get(user_id)
-        if user is None:
-            raise UserNotFoundError()
-        return user
+            return await self._existing(uow, user_id)
 
     async def get_by_email(self, email: str, *, session: AsyncSession | None = None) -> UserT:
         """Return the user whose address matches *email* (case-insensitively).
@@ -91,10 +91,7 @@ class UserService(Generic[UserT]):
             UserNotFoundError: no such user.
         """
         async with self._unit(session) as uow:
-            user = await self._kit.store(uow).get_by_email(email)
-        if user is None:
-            raise UserNotFoundError()
-        return user
+            return _found(await self._kit.store(uow).get_by_email(email))
 
     async def authenticate(
         self, email: str, password: str, *, session: AsyncSession | None = None
@@ -122,9 +119,7 @@ class UserService(Generic[UserT]):
             InvalidPasswordError: the password breaks the policy.
         """
         async with self._unit(session) as uow:
-            user = await self._kit.store(uow).get(user_id)
-            if user is None:
-                raise UserNotFoundError()
+            user = await self._existing(uow, user_id)
             user = await self._kit.manager(uow).set_password(user, password)
             await self._kit.end_all_sessions(uow, user)
             await uow.commit()
@@ -137,9 +132,7 @@ class UserService(Generic[UserT]):
             UserNotFoundError: no such user.
         """
         async with self._unit(session) as uow:
-            user = await self._kit.store(uow).get(user_id)
-            if user is None:
-                raise UserNotFoundError()
+            user = await self._existing(uow, user_id)
             await self._kit.end_all_sessions(uow, user)
             await uow.commit()
 
@@ -150,10 +143,14 @@ class UserService(Generic[UserT]):
             UserNotFoundError: no such user.
         """
         async with self._unit(session) as uow:
-            user = await self._kit.store(uow).get(user_id)
-            if user is None:
-                raise UserNotFoundError()
+            user = await self._existing(uow, user_id)
             user = await self._kit.store(uow).update(user, {"is_active": False})
             await self._kit.end_all_sessions(uow, user)
             await uow.commit()
         return user
+
+
+def _found(user: UserT | None) -> UserT:
+    if user is None:
+        raise UserNotFoundError()
+    return user
