@@ -170,7 +170,7 @@ class UserKit(Generic[UserT]):
         """Invalidate every access token of *user* (token version bump) and end
         every session but *keep*, whose refresh token then yields fresh tokens.
         """
-        await self.store(uow).update(user, {"token_version": user.token_version + 1})
+        await self.store(uow).bump_token_version(user)
         await self.session_store.bind(uow).revoke_all(str(user.id), keep=keep)
 
     def manager(self, uow: UnitOfWork) -> UserManager[UserT]:

@@ -3,10 +3,12 @@ e-mail change.
 
 Each purpose has its own `typ` header (`userkit-reset+jwt`, ...) and audience
 (`<jwt_audience>:reset`, ...), so no token passes for another kind, nor for an
-access token. Each is bound to the account state it was issued for: a reset
-token to the current password hash, a verification token to the address, an
-e-mail-change token to the current address. Once that state changes the token is
-dead, which makes every token single-use.
+access token. Every kind is bound to the account state it was issued for (see
+`BOUND_FIELDS`): the address, the password hash and the token version. A password
+change or reset, an address change and a token-version bump (logout-all,
+deactivation) each kill every token issued before. The write that consumes a
+token is conditioned on the same state, atomically, so a token is single-use and a
+concurrent change of that state wins over it.
 """
 
 import hashlib
@@ -23,6 +25,9 @@ from fastapi_userkit.tokens import MAX_TOKEN_LENGTH
 
 _REQUIRED = ["exp", "iat", "sub", "aud", "iss", "jti", "bind"]
 
+BOUND_FIELDS = ("email_key", "hashed_password", "token_version")
+"""The user columns every action token is bound to."""
+
 
 class Purpose(StrEnum):
     """What an action token may be used for."""
@@ -36,6 +41,16 @@ def fingerprint(purpose: Purpose, state: str) -> str:
     """A short digest of the account *state* a token is bound to (never the state)."""
     digest = hashlib.sha256(f"fastapi-userkit:{purpose.value}:{state}".encode()).hexdigest()
     return digest[:32]
+
+
+def bound_state(user: Any) -> dict[str, Any]:
+    """The values of `BOUND_FIELDS` on *user*: what a token-consuming write expects."""
+    return {name: getattr(user, name) for name in BOUND_FIELDS}
+
+
+def account_state(user: Any) -> str:
+    """The account state of *user* that action tokens are bound to, as one string."""
+    return "\x00".join(str(value) for value in bound_state(user).values())
 
 
 @dataclass(frozen=True, slots=True)

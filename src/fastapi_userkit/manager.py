@@ -95,22 +95,29 @@ class UserManager(Generic[UserT]):
         hashed = await self.password_hash.hash(password)
         return await self.store.update(user, {"hashed_password": hashed})
 
+    async def check_email_available(self, email: str, user: UserT | None = None) -> None:
+        """Raise `UserAlreadyExistsError` when *email* names an account other than
+        *user*.
+        """
+        if user is not None and canonical_email(email) == user.email_key:
+            return
+        if await self.store.get_by_email(email) is not None:
+            raise UserAlreadyExistsError()
+
     async def update(self, user: UserT, values: dict[str, Any]) -> UserT:
-        """Apply profile *values*; a new e-mail clears `is_verified`.
+        """Apply profile *values*. Any change of the stored address, even of its
+        spelling, clears `is_verified` unless *values* sets it.
 
         Raises:
             UserAlreadyExistsError: the new e-mail is taken.
         """
         changes = dict(values)
         if "email" in changes:
-            if canonical_email(changes["email"]) == user.email_key:
-                if changes["email"] == user.email:
-                    del changes["email"]
+            if changes["email"] == user.email:
+                del changes["email"]
             else:
-                existing = await self.store.get_by_email(changes["email"])
-                if existing is not None:
-                    raise UserAlreadyExistsError()
-                changes["is_verified"] = False
+                await self.check_email_available(changes["email"], user)
+                changes.setdefault("is_verified", False)
         if not changes:
             return user
         return await self.store.update(user, changes)

@@ -40,10 +40,17 @@ class UserStore(Protocol[UserT]):
         """Apply *values* to *user*; raise `UserAlreadyExistsError` on an e-mail clash."""
         ...
 
-    async def replace_password_hash(self, user: UserT, expected: str, new: str) -> bool:
-        """Set *new* as the hash only if it is still *expected* (atomically);
-        return whether it was replaced.
+    async def update_if(
+        self, user: UserT, expected: dict[str, Any], values: dict[str, Any]
+    ) -> bool:
+        """Apply *values* to *user* only if its stored columns still equal *expected*,
+        in one atomic write; return whether it was applied. Raise
+        `UserAlreadyExistsError` on an e-mail clash.
         """
+        ...
+
+    async def bump_token_version(self, user: UserT) -> None:
+        """Add one to *user*'s token version in the database (atomically)."""
         ...
 
     async def delete(self, user: UserT) -> None:

@@ -5,7 +5,7 @@ from typing import Any, Generic
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from fastapi_userkit._email import canonical_email
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
@@ -44,27 +44,51 @@ class SQLAlchemyUserStore(UserStore[UserT], Generic[UserT]):
         return user
 
     async def update(self, user: UserT, values: dict[str, Any]) -> UserT:  # noqa: D102
-        for name, value in values.items():
+        for name, value in self._with_keys(values).items():
             setattr(user, name, value)
-        if "email" in values:
-            user.email_key = canonical_email(values["email"])
+            # Written even when equal to the loaded value: another transaction may
+            # have changed the row since (e.g. `is_verified` beside a new address).
+            flag_modified(user, name)
         await self._flush()
         return user
 
-    async def replace_password_hash(  # noqa: D102
-        self, user: UserT, expected: str, new: str
+    async def update_if(  # noqa: D102
+        self, user: UserT, expected: dict[str, Any], values: dict[str, Any]
     ) -> bool:
         model: Any = self.user_model
-        result = await self.session.execute(
-            update(model)
-            .where(model.id == user.id, model.hashed_password == expected)
-            .values(hashed_password=new)
-            .execution_options(synchronize_session=False)
-        )
+        changes = self._with_keys(values)
+        conditions = [getattr(model, name) == value for name, value in expected.items()]
+        try:
+            result = await self.session.execute(
+                update(model)
+                .where(model.id == user.id, *conditions)
+                .values(**changes)
+                .execution_options(synchronize_session=False)
+            )
+        except IntegrityError as exc:
+            _raise_if_taken(exc)
+            raise
         if getattr(result, "rowcount", 0) != 1:
             return False
-        set_committed_value(user, "hashed_password", new)
+        for name, value in changes.items():
+            set_committed_value(user, name, value)
         return True
+
+    async def bump_token_version(self, user: UserT) -> None:  # noqa: D102
+        model: Any = self.user_model
+        await self.session.execute(
+            update(model)
+            .where(model.id == user.id)
+            .values(token_version=model.token_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(user, "token_version", user.token_version + 1)
+
+    @staticmethod
+    def _with_keys(values: dict[str, Any]) -> dict[str, Any]:
+        if "email" not in values:
+            return values
+        return {**values, "email_key": canonical_email(values["email"])}
 
     async def delete(self, user: UserT) -> None:  # noqa: D102
         await self.session.delete(user)
@@ -74,8 +98,12 @@ class SQLAlchemyUserStore(UserStore[UserT], Generic[UserT]):
         try:
             await self.session.flush()
         except IntegrityError as exc:
-            # A concurrent insert of the same address lands here. Every driver
-            # names the violated e-mail constraint or column in its message.
-            if "email" in str(exc.orig).lower():
-                raise UserAlreadyExistsError() from exc
+            _raise_if_taken(exc)
             raise
+
+
+def _raise_if_taken(exc: IntegrityError) -> None:
+    # A concurrent insert of the same address lands here. Every driver names the
+    # violated e-mail constraint or column in its message.
+    if "email" in str(exc.orig).lower():
+        raise UserAlreadyExistsError() from exc

@@ -1,12 +1,11 @@
 """Checks shared by the routers."""
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
-from fastapi_userkit.action_tokens import ActionClaims, Purpose
+from fastapi_userkit.action_tokens import ActionClaims, Purpose, account_state
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.schemas import PRIVILEGED_FIELDS
@@ -35,21 +34,20 @@ def refuse_privileged(values: dict[str, Any]) -> None:
 
 
 async def action_user(
-    kit: "UserKit[Any]",
-    uow: UnitOfWork,
-    purpose: Purpose,
-    token: str,
-    state: Callable[[Any], str],
+    kit: "UserKit[Any]", uow: UnitOfWork, purpose: Purpose, token: str
 ) -> tuple[ActionClaims, Any]:
     """Return the claims of an e-mailed *token* and the active user it names.
 
+    The caller's write must still be conditioned on `bound_state(user)`: the
+    account may change between this read and that write.
+
     Raises:
         BadTokenError: bad or expired token, unknown or inactive user, or account
-            state (`state(user)`) changed since the token was issued.
+            state (address, password, token version) changed since it was issued.
     """
     claims = kit.action_tokens.read(purpose, token)
     user = await kit.store(uow).get(kit.parse_id(claims.subject))
-    if user is None or not user.is_active or not claims.bound_to(purpose, state(user)):
+    if user is None or not user.is_active or not claims.bound_to(purpose, account_state(user)):
         raise BadTokenError("the token does not match an active account")
     return claims, user
 

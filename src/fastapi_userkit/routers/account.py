@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 
 from fastapi_userkit._email import canonical_email
-from fastapi_userkit.action_tokens import Purpose
+from fastapi_userkit.action_tokens import Purpose, account_state, bound_state
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error
 from fastapi_userkit.exceptions import BadTokenError, UserAlreadyExistsError
@@ -55,7 +55,7 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
         token = kit.action_tokens.issue(
             Purpose.CHANGE_EMAIL,
             subject=str(user.id),
-            state=user.email_key,
+            state=account_state(user),
             ttl=settings.email_change_token_ttl,
             email=new_email,
         )
@@ -85,17 +85,18 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
     ) -> Any:
         bad_token = http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.EMAIL_CHANGE_BAD_TOKEN)
         try:
-            claims, user = await action_user(
-                kit, uow, Purpose.CHANGE_EMAIL, body.token, lambda u: u.email_key
-            )
+            claims, user = await action_user(kit, uow, Purpose.CHANGE_EMAIL, body.token)
         except BadTokenError:
             raise bad_token from None
         if claims.email is None:
             raise bad_token
         try:
-            # Following the link proves the new mailbox is theirs.
-            user = await kit.manager(uow).update(user, {"email": claims.email})
-            user = await kit.store(uow).update(user, {"is_verified": True})
+            await kit.manager(uow).check_email_available(claims.email, user)
+            # Following the link proves the new mailbox is theirs; a password change,
+            # reset or logout-all since the request cancels it.
+            changes = {"email": claims.email, "is_verified": True}
+            if not await kit.store(uow).update_if(user, bound_state(user), changes):
+                raise bad_token
             await uow.commit()
         except UserAlreadyExistsError:
             raise http_error(

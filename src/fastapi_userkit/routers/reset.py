@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 
-from fastapi_userkit.action_tokens import Purpose
+from fastapi_userkit.action_tokens import Purpose, account_state, bound_state
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error, too_many_response
 from fastapi_userkit.exceptions import BadTokenError, InvalidPasswordError
@@ -41,7 +41,7 @@ def create_reset_router(kit: "UserKit[Any]") -> APIRouter:
         token = kit.action_tokens.issue(
             Purpose.RESET_PASSWORD,
             subject=str(user.id) if found and user is not None else "-",
-            state=user.hashed_password if found and user is not None else "-",
+            state=account_state(user) if found and user is not None else "-",
             ttl=settings.reset_password_token_ttl,
         )
         if user is None or not found:
@@ -72,9 +72,7 @@ def create_reset_router(kit: "UserKit[Any]") -> APIRouter:
     ) -> None:
         bad_token = http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.RESET_PASSWORD_BAD_TOKEN)
         try:
-            _, user = await action_user(
-                kit, uow, Purpose.RESET_PASSWORD, body.token, lambda u: u.hashed_password
-            )
+            _, user = await action_user(kit, uow, Purpose.RESET_PASSWORD, body.token)
         except BadTokenError:
             raise bad_token from None
         try:
@@ -84,10 +82,13 @@ def create_reset_router(kit: "UserKit[Any]") -> APIRouter:
                 status.HTTP_400_BAD_REQUEST, ErrorCode.RESET_PASSWORD_INVALID_PASSWORD, exc.reasons
             ) from None
         new_hash = await kit.password_hash.hash(body.password)
-        # Only one use wins, even concurrently: the hash must still be the bound one.
-        if not await kit.store(uow).replace_password_hash(user, user.hashed_password, new_hash):
+        # Only one use wins, even concurrently: the address, hash and token version
+        # must still be the bound ones. The version bump ends every access token.
+        expected = bound_state(user)
+        changes = {"hashed_password": new_hash, "token_version": user.token_version + 1}
+        if not await kit.store(uow).update_if(user, expected, changes):
             raise bad_token
-        await kit.end_all_sessions(uow, user)
+        await kit.session_store.bind(uow).revoke_all(str(user.id))
         await uow.commit()
         mail.later(background, lambda: mail.password_changed(user.email))
         await run_after_hook(

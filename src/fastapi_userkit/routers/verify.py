@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 
-from fastapi_userkit.action_tokens import Purpose
+from fastapi_userkit.action_tokens import Purpose, account_state, bound_state
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, error_response, http_error, too_many_response
 from fastapi_userkit.exceptions import BadTokenError
@@ -39,7 +39,7 @@ def create_verify_router(kit: "UserKit[Any]") -> APIRouter:
         token = kit.action_tokens.issue(  # made in every case: the same work for all
             Purpose.VERIFY_EMAIL,
             subject=str(user.id) if wanted and user is not None else "-",
-            state=user.email_key if wanted and user is not None else "-",
+            state=account_state(user) if wanted and user is not None else "-",
             ttl=settings.verify_token_ttl,
             email=user.email if wanted and user is not None else "-",
         )
@@ -71,14 +71,16 @@ def create_verify_router(kit: "UserKit[Any]") -> APIRouter:
     ) -> Any:
         bad_token = http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.VERIFY_USER_BAD_TOKEN)
         try:
-            _, user = await action_user(
-                kit, uow, Purpose.VERIFY_EMAIL, body.token, lambda u: u.email_key
-            )
+            _, user = await action_user(kit, uow, Purpose.VERIFY_EMAIL, body.token)
         except BadTokenError:
             raise bad_token from None
         if user.is_verified:
             raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.VERIFY_USER_ALREADY_VERIFIED)
-        user = await kit.store(uow).update(user, {"is_verified": True})
+        # Only if the address (and password, token version) is still the one the
+        # link was sent for: a concurrent address change wins.
+        expected = {**bound_state(user), "is_verified": False}
+        if not await kit.store(uow).update_if(user, expected, {"is_verified": True}):
+            raise bad_token
         await uow.commit()
         await run_after_hook("on_after_verify", hooks.on_after_verify(user, request))
         return user
