@@ -220,7 +220,7 @@ class TestFaults:
         limiter = MemoryRateLimiter(max_keys=10)
         for i in range(100):
             await limiter.hit(f"k{i}", Limit(5, 60))
-        assert len(limiter._windows) == 10
+        assert 9 <= limiter.size <= 10  # swept to 90% each time the bound is passed
 
     async def test_windows_end(self) -> None:
         now = [1000.0]

@@ -293,6 +293,11 @@ class UserKitSettings(BaseSettings):
     rate_limit_verify_ip: str = "30/3600"
     """Verification requests per client IP."""
 
+    rate_limit_register_notice_account: str = "3/86400"
+    """E-mails telling the owner of an address that someone tried to register it
+    (with `prevent_enumeration`), per address; past it they are dropped, so
+    registrations from many IPs cannot flood an inbox."""
+
     @model_validator(mode="after")
     def _some_transport(self) -> "UserKitSettings":
         if not (self.bearer_transport or self.cookie_transport):
@@ -331,6 +336,7 @@ class UserKitSettings(BaseSettings):
         "rate_limit_forgot_password_ip",
         "rate_limit_verify_account",
         "rate_limit_verify_ip",
+        "rate_limit_register_notice_account",
     )
     @classmethod
     def _limit(cls, value: str) -> str:

@@ -8,9 +8,11 @@ between workers.
 """
 
 import asyncio
+import heapq
 import math
 import time
 from dataclasses import dataclass
+from itertools import islice
 from typing import Protocol
 
 from fastapi_userkit.exceptions import UserKitError
@@ -80,6 +82,30 @@ class RateLimiter(Protocol):
         ...
 
 
+@dataclass(slots=True)
+class _Window:
+    """One counter of `MemoryRateLimiter`, with what eviction needs to rank it."""
+
+    start: float
+    count: int
+    limit: Limit
+    """The limit of its last `hit`: gives the window's end and whether it is full."""
+
+    def ended(self, now: float) -> bool:
+        """Whether the window is over at *now* (it then reads as no counter)."""
+        return now - self.start >= self.limit.seconds
+
+    @property
+    def ends(self) -> float:
+        """When the window is over."""
+        return self.start + self.limit.seconds
+
+    @property
+    def full(self) -> bool:
+        """A live lockout: the next event would be refused."""
+        return self.count >= self.limit.count
+
+
 class MemoryRateLimiter(RateLimiter):
     """Counters in this process's memory: the default for one worker.
 
@@ -87,22 +113,39 @@ class MemoryRateLimiter(RateLimiter):
     multiplied by the number of workers: use `RedisRateLimiter` there.
 
     Args:
-        max_keys: Bound on the number of counters kept; the oldest are dropped
-            first, so a flood of distinct keys cannot exhaust memory.
+        max_keys: Bound on the number of counters kept, and on the number of marks.
+            Past it, the limiter drops down to 90% of it: ended windows first,
+            then counters below their limit (least recently counted first), and
+            full counters (live lockouts) only last, those ending soonest first.
+            So a flood of distinct keys can neither exhaust memory nor lift a lock.
+        clock: Monotonic time in seconds; tests pass a fake one.
+
+    Raises:
+        ValueError: *max_keys* is below 1.
     """
 
     def __init__(self, *, max_keys: int = 100_000, clock: "Clock | None" = None) -> None:
-        self._windows: dict[str, tuple[float, int]] = {}
+        if max_keys < 1:
+            raise ValueError("max_keys must be at least 1")
+        self._windows: dict[str, _Window] = {}
         self._marks: dict[str, float] = {}
         self._max_keys = max_keys
+        # Sweeping to below the bound, not to it, spreads the cost of a full
+        # scan over the next tenth of the bound's inserts: amortised O(1) a hit.
+        self._low_water = max(1, max_keys - max(1, max_keys // 10))
         self._clock = clock or time.monotonic
         self._lock = asyncio.Lock()
 
-    def _state(self, key: str, limit: Limit, now: float) -> tuple[float, int]:
-        start, count = self._windows.get(key, (now, 0))
-        if now - start >= limit.seconds:
-            start, count = now, 0
-        return start, count
+    @property
+    def size(self) -> int:
+        """Number of counters kept now (marks not included); read only."""
+        return len(self._windows)
+
+    def _current(self, key: str, limit: Limit, now: float) -> _Window | None:
+        window = self._windows.get(key)
+        if window is None or now - window.start >= limit.seconds:
+            return None
+        return window
 
     def _usage(self, start: float, count: int, limit: Limit, now: float) -> Usage:
         retry = max(1, math.ceil(start + limit.seconds - now))
@@ -111,17 +154,43 @@ class MemoryRateLimiter(RateLimiter):
     async def hit(self, key: str, limit: Limit) -> Usage:  # noqa: D102 - see RateLimiter
         async with self._lock:
             now = self._clock()
-            start, count = self._state(key, limit, now)
-            self._windows.pop(key, None)  # re-insert: dicts keep insertion order
-            self._windows[key] = (start, count + 1)
-            while len(self._windows) > self._max_keys:
-                self._windows.pop(next(iter(self._windows)))
-            return self._usage(start, count + 1, limit, now)
+            window = self._current(key, limit, now)
+            if window is None:  # none yet, or its window ended: start a new one
+                window = _Window(now, 0, limit)
+            window.count += 1
+            window.limit = limit
+            self._windows.pop(key, None)  # re-insert: dict order is "least recently hit"
+            self._windows[key] = window
+            if len(self._windows) > self._max_keys:
+                self._sweep_windows(now)
+            return self._usage(window.start, window.count, limit, now)
+
+    def _sweep_windows(self, now: float) -> None:
+        """Drop counters down to the low-water mark, losing the least first."""
+        windows, excess = self._windows, len(self._windows) - self._low_water
+        # An ended window reads as no counter at all: dropping it loses nothing.
+        for key in [key for key, window in windows.items() if window.ended(now)]:
+            del windows[key]
+            excess -= 1
+        if excess <= 0:
+            return
+        # A counter below its limit only lets a few more events through.
+        open_keys = [key for key, window in windows.items() if not window.full]
+        for key in open_keys[:excess]:
+            del windows[key]
+        excess -= len(open_keys)
+        if excess <= 0:
+            return
+        # Only live lockouts are left: keep those that would hold the longest.
+        for key in heapq.nsmallest(excess, windows, key=lambda key: windows[key].ends):
+            del windows[key]
 
     async def peek(self, key: str, limit: Limit) -> Usage:  # noqa: D102
         now = self._clock()
-        start, count = self._state(key, limit, now)
-        return self._usage(start, count, limit, now)
+        window = self._current(key, limit, now)
+        if window is None:
+            return self._usage(now, 0, limit, now)
+        return self._usage(window.start, window.count, limit, now)
 
     async def reset(self, key: str) -> None:  # noqa: D102
         self._windows.pop(key, None)
@@ -129,15 +198,32 @@ class MemoryRateLimiter(RateLimiter):
     async def refund(self, key: str) -> None:  # noqa: D102
         async with self._lock:
             window = self._windows.get(key)
-            if window is not None and window[1] > 0:
-                self._windows[key] = (window[0], window[1] - 1)
+            if window is None:
+                return
+            window.count -= 1
+            if window.count <= 0:  # an empty counter reads as none: keep no entry
+                del self._windows[key]
 
     async def mark(self, key: str, seconds: int) -> None:  # noqa: D102
         async with self._lock:
+            now = self._clock()
             self._marks.pop(key, None)
-            self._marks[key] = self._clock() + seconds
-            while len(self._marks) > self._max_keys:
-                self._marks.pop(next(iter(self._marks)))
+            if seconds <= 0:  # a mark that ends now is no mark (as in Redis)
+                return
+            self._marks[key] = now + seconds
+            if len(self._marks) > self._max_keys:
+                self._sweep_marks(now)
+
+    def _sweep_marks(self, now: float) -> None:
+        """Drop ended marks, then the oldest, down to the low-water mark."""
+        marks = self._marks
+        for key in [key for key, until in marks.items() if until <= now]:
+            del marks[key]
+        # A mark only relaxes a limit: losing a live one makes the kit stricter.
+        excess = len(marks) - self._low_water
+        if excess > 0:
+            for key in list(islice(marks, excess)):
+                del marks[key]
 
     async def marked(self, key: str) -> bool:  # noqa: D102
         until = self._marks.get(key)

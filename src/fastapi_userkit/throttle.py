@@ -7,6 +7,12 @@ hash. A success clears the account-and-IP counter (not the IP counter) and
 marks the IP as trusted for the account: the per-account counter then no longer
 applies to it, so failures from elsewhere cannot lock the owner out of the
 networks they use. Counters are fixed windows, so every lock ends by itself.
+
+Counters are counted in order, the client IP's first, and a request stops at the
+first counter that refuses it: it creates and grows no other counter (those
+counted before are taken back, those after are only read for `Retry-After`).
+So requests refused by a full IP counter cost no memory, and a flood of fresh
+addresses cannot push other counters, such as lockouts, out of the limiter.
 """
 
 import logging
@@ -33,6 +39,7 @@ _LIMITS = (
     "forgot_password_ip",
     "verify_account",
     "verify_ip",
+    "register_notice_account",
 )
 
 
@@ -109,18 +116,12 @@ class Throttle:
         keys = self._login_keys(request, email)
         if await self._call("marked", self._trust_key(request, email)):
             keys = keys[:2]  # the owner's known network: no per-account lock
-        counted: list[str] = []
-        refused: Usage | None = None
-        for key, limit in keys:
-            usage: Usage = await self._call("hit", key, limit)
-            counted.append(key)
-            if not usage.allowed:
-                refused = usage if refused is None else max(refused, usage, key=_retry)
-        if refused is not None:
-            for key in counted:  # a refused attempt checked no password: not a guess
-                await self._call("refund", key)
-            raise too_many(refused.retry_after)
-        return counted
+        counted, refused = await self._count_in_order(keys)
+        if refused is None:
+            return counted
+        for key in counted:  # a refused attempt checked no password: not a guess
+            await self._call("refund", key)
+        raise too_many(await self._longest_wait(refused, keys[len(counted) :]))
 
     async def login_failed(self, request: Request, email: str, counted: list[str]) -> None:
         """Keep the failed attempt counted; call `on_lockout` for each counter it filled."""
@@ -153,16 +154,53 @@ class Throttle:
         if email is not None:
             account = canonical_email(email)[:320]
             keys.append((f"{action}:acct:{account}", self.limits[f"{action}_account"]))
-        refused: Usage | None = None
+        counted, refused = await self._count_in_order(keys)
+        if refused is None:
+            return
+        # The full counter keeps counting refused requests, so that only the
+        # first one refused in its window reaches `on_lockout`.
+        key, limit = keys[len(counted) - 1]
+        if refused.count == limit.count + 1:
+            await run_after_hook("on_lockout", self.hooks.on_lockout(key, request))
+        for earlier in counted[:-1]:  # refused: it must not use up the IP's allowance
+            await self._call("refund", earlier)
+        raise too_many(await self._longest_wait(refused, keys[len(counted) :]))
+
+    async def allow_notice(self, action: str, email: str) -> bool:
+        """Count one unsolicited notice of *action* (`register`) to *email*; return
+        whether it may be sent. Past the limit the notice is dropped silently, so
+        nobody can flood an inbox through the kit, whatever their number of IPs.
+        """
+        if not self.enabled:
+            return True
+        key = f"{action}_notice:acct:{canonical_email(email)[:320]}"
+        usage: Usage = await self._call("hit", key, self.limits[f"{action}_notice_account"])
+        return usage.allowed
+
+    async def _count_in_order(
+        self, keys: list[tuple[str, Limit]]
+    ) -> tuple[list[str], Usage | None]:
+        """Hit *keys* in order and stop at the first that refuses.
+
+        Returns:
+            The keys hit (the refusing one last) and the refusing counter's usage,
+            or None when every counter allowed the request.
+        """
+        counted: list[str] = []
         for key, limit in keys:
             usage: Usage = await self._call("hit", key, limit)
+            counted.append(key)
             if not usage.allowed:
-                if usage.count == limit.count + 1:
-                    await run_after_hook("on_lockout", self.hooks.on_lockout(key, request))
-                refused = usage if refused is None else max(refused, usage, key=_retry)
-        if refused is not None:
-            raise too_many(refused.retry_after)
+                return counted, usage
+        return counted, None
 
-
-def _retry(usage: Usage) -> int:
-    return usage.retry_after
+    async def _longest_wait(self, refused: Usage, unread: list[tuple[str, Limit]]) -> int:
+        """`Retry-After` of a refusal: the longest wait of the refusing counter and
+        of the *unread* counters that are full too, read without counting.
+        """
+        wait = refused.retry_after
+        for key, limit in unread:
+            usage: Usage = await self._call("peek", key, limit)
+            if usage.count >= limit.count:  # a hit would have been refused as well
+                wait = max(wait, usage.retry_after)
+        return wait
