@@ -22,7 +22,7 @@ from fastapi_userkit import UserKitSettings, include_user_router
 # Independent of the database under test: runs in the SQLite pass only.
 pytestmark = pytest.mark.single_pass
 
-SECRET = "0123456789abcdef" * 4  # 64 hex characters
+SECRET = "7c1f4e2a9b3d5f80a6e4c2b1d9f7e5a3c1b0d8f6e4a2c0b9d7f5e3a1c9b7d5f3"  # 64 hex characters
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "battery staple horse"
 ADMIN = "admin@example.com"

@@ -37,12 +37,12 @@ class TestSettings:
             "USERKIT_BCRYPT_ROUNDS": "4",
             "USERKIT_REQUIRE_VERIFIED_LOGIN": "true",
         }
-        env["USERKIT_SECRET_KEY"] = SECRET * 2  # HS384 needs 48 bytes
+        env["USERKIT_SECRET_KEY"] = SECRET + "-and-enough-for-hs384"  # 48 bytes or more
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         s = UserKitSettings()
         assert s.secret_key is not None
-        assert s.secret_key.get_secret_value() == SECRET * 2
+        assert s.secret_key.get_secret_value() == SECRET + "-and-enough-for-hs384"
         assert s.database_url == "sqlite+aiosqlite:///./x.db"
         assert (s.access_token_ttl, s.refresh_token_ttl) == (60, 3600)
         assert (s.jwt_algorithm, s.jwt_audience, s.jwt_issuer) == (
@@ -68,6 +68,8 @@ class TestSettings:
             pytest.param("changeme-changeme-changeme-changeme", id="long-placeholder"),
             pytest.param("a" * 64, id="repetitive"),
             pytest.param("abababababababababababababababab", id="two-chars"),
+            pytest.param("abcdefgh" * 4, id="patterned"),
+            pytest.param("0123456789abcdef" * 3 + "0123", id="patterned-cut-short"),
         ],
     )
     def test_weak_secrets_refused(self, secret: str) -> None:

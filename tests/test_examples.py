@@ -105,6 +105,21 @@ def test_demo_app_on_uvicorn_like_a_new_user(tmp_path: Path) -> None:
             token = r.json()["access_token"]
             me = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
             assert me.json()["email"] == "u@example.com"
+            # malformed bodies never reach the server's log with the password in them
+            for body in (
+                b'{"current_password": "SECRET-typed-pw-77", "new_password": NaN}',
+                b'[{"current_password": "SECRET-typed-pw-77"}, Infinity]',
+            ):
+                r = client.post(
+                    "/users/me/password",
+                    content=body,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                    },
+                )
+                assert r.status_code == 422, r.text
+                assert "SECRET-typed-pw-77" not in r.text
             flows = client.get("/openapi.json").json()["components"]["securitySchemes"]
             token_url = flows["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"]
             assert (
@@ -123,3 +138,4 @@ def test_demo_app_on_uvicorn_like_a_new_user(tmp_path: Path) -> None:
             output = process.communicate()[0].decode()
     assert "USERKIT_SECRET_KEY is not set" in output
     assert "Traceback" not in output
+    assert "SECRET-typed-pw-77" not in output

@@ -25,7 +25,7 @@ from tests.conftest import PASSWORD, SECRET, Host
 pytestmark = pytest.mark.single_pass
 
 NEW_SECRET = "fedcba9876543210fedcba9876543210-newest-key"
-LONG_SECRET = SECRET * 2  # long enough for HS512
+LONG_SECRET = SECRET + "-" + SECRET[::-1]  # long enough for HS512, not a repeat
 ASYMMETRIC = ["RS256", "ES256", "EdDSA"]
 KEY_FOR = {"RS256": "rsa", "ES256": "p256", "EdDSA": "ed25519"}
 PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}

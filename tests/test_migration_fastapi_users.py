@@ -22,8 +22,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from fastapi_userkit import UserKitSettings
-from fastapi_userkit._email import canonical_email
+from fastapi_userkit import UserKitSettings, canonical_email, email_skeleton
 from fastapi_userkit.db.sessions import SessionBase
 from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, PasswordHash
 from tests.conftest import SECRET, Host
@@ -55,6 +54,8 @@ pytestmark = pytest.mark.single_pass
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "how-to" / "migrate-from-fastapi-users.md"
 FU_SECRET = "fastapi-users-secret-0123456789abcdef"
+FULL_WIDTH_CAROL = "\uff23\uff41\uff52\uff4f\uff4c@example.com"  # full-width "Carol"
+DOTLESS_ALICE = "al\u0131ce@example.com"  # a dotless i: looks like alice@example.com
 PASSWORD = "an old passphrase"
 
 
@@ -377,6 +378,10 @@ class TestMigrationOnPostgres:
             await register_with_fastapi_users(fu, "bob@example.com")
             # email-validator lower-cases the domain and keeps the local part as typed
             strasse = await register_with_fastapi_users(fu, "Straße@Example.com")
+            # full-width letters: one account with "carol@example.com" for the kit
+            carol = await register_with_fastapi_users(fu, FULL_WIDTH_CAROL)
+            # a look-alike of alice@example.com: two accounts for the kit too
+            dotless = await register_with_fastapi_users(fu, DOTLESS_ALICE)
             await register_with_fastapi_users(fu, "inactive@example.com")
             await set_column(pg_engine, "inactive@example.com", is_active=False)
             await set_column(
@@ -395,22 +400,42 @@ class TestMigrationOnPostgres:
         assert (await stored_hash(pg_engine, "alice@example.com")).startswith("$argon2id$")
         assert (await stored_hash(pg_engine, "bob@example.com")).startswith("$2b$")
         assert strasse["email"] == "Straße@example.com"
+        assert carol["email"] == FULL_WIDTH_CAROL
+        assert dotless["email"] == DOTLESS_ALICE
 
         # the documented migration, exactly as the page has it
         await run_sql(pg_engine, doc_sql("PostgreSQL, step 1: add the columns"))
         snippet = doc_python("fill_email_keys")
-        assert all(snippet["canonical_email"](e) == canonical_email(e) for e in SAMPLE_ADDRESSES)
+        # the kit's own functions, not a copy that could drift from them
+        assert snippet["canonical_email"] is canonical_email
+        assert snippet["email_skeleton"] is email_skeleton
         await snippet["fill_email_keys"](pg_engine)
-        await run_sql(pg_engine, doc_sql("PostgreSQL, step 3: make email_key required and unique"))
+        await run_sql(
+            pg_engine, doc_sql("PostgreSQL, step 3: make the columns required, add their indexes")
+        )
         async with pg_engine.begin() as conn:
             await conn.run_sync(SessionBase.metadata.create_all)
-            # lower() would have missed this one: the kit looks up "strasse@example.com"
-            key = await conn.scalar(
-                text('SELECT email_key FROM "user" WHERE id = :id'), {"id": strasse["id"]}
-            )
-            assert key == "strasse@example.com"
-            assert await conn.scalar(text("SELECT lower('Straße@example.com')")) != key
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT id, email, email_key, email_skeleton, lower(email) AS lowered"
+                        ' FROM "user"'
+                    )
+                )
+            ).all()
             assert await conn.run_sync(_schema_differences) == []
+        by_id = {str(row.id): row for row in rows}
+        for row in rows:
+            assert row.email_key == canonical_email(row.email), row.email
+            assert row.email_skeleton == email_skeleton(row.email), row.email
+        # lower-cased, not case-folded: ß stays
+        assert by_id[strasse["id"]].email_key == "straße@example.com"
+        # lower() would have missed this one: the kit looks up "carol@example.com"
+        assert by_id[carol["id"]].email_key == "carol@example.com"
+        assert by_id[carol["id"]].lowered != "carol@example.com"
+        # look-alikes keep two accounts, with one skeleton
+        assert by_id[dotless["id"]].email_key != by_id[alice["id"]].email_key
+        assert by_id[dotless["id"]].email_skeleton == by_id[alice["id"]].email_skeleton
 
         host: Host = await make_host(settings=kit_settings(), database=pg_engine)
         kit_client = host.client
@@ -422,13 +447,21 @@ class TestMigrationOnPostgres:
             ("alice@example.com", alice),
             ("bob@example.com", None),
             ("Straße@example.com", strasse),
-            ("STRASSE@example.com", strasse),  # case folding: ß and SS are one address
+            ("STRAẞE@example.com", strasse),  # capital sharp s: lower-cased to ß
+            ("carol@example.com", carol),
+            ("Carol@example.com", carol),
+            (FULL_WIDTH_CAROL, carol),
+            (DOTLESS_ALICE, dotless),
         ]:
             token = await login(kit_client, email)
             response = await me(kit_client, token)
             assert response.status_code == 200, response.text
             if user is not None:
                 assert response.json() == user
+
+        # ß and ss are two addresses: STRASSE@ is not Straße@
+        response = await kit_client.post("/auth/jwt/login", data=creds("STRASSE"))
+        assert (response.status_code, error_code(response)) == (400, "LOGIN_BAD_CREDENTIALS")
 
         # every old hash was upgraded at the first login, and verifies afterwards
         for email in ("alice@example.com", "bob@example.com", "Straße@example.com"):
@@ -447,6 +480,11 @@ class TestMigrationOnPostgres:
         )
         assert response.status_code == 201
         assert set(response.json()) == set(alice)
+        # the migrated skeletons count: a new look-alike (a Cyrillic a) is refused
+        response = await kit_client.post(
+            "/auth/register", json={"email": "\u0430lice@example.com", "password": PASSWORD}
+        )
+        assert (response.status_code, error_code(response)) == (400, "REGISTER_EMAIL_LOOKALIKE")
         kit_login = (await kit_client.post("/auth/jwt/login", data=creds("alice"))).json()
         assert fu_login_fields == {"access_token", "token_type"}
         assert set(kit_login) == fu_login_fields | {"expires_in", "refresh_token"}
@@ -500,15 +538,16 @@ class TestMigrationOnPostgres:
         async with pg_engine.begin() as conn:
             await conn.run_sync(FUBase.metadata.create_all)
         async with client_for(fastapi_users_app(pg_engine)) as fu:
-            # two accounts for fastapi-users (lower() keeps ß), one for the kit
-            await register_with_fastapi_users(fu, "straße@example.com")
-            await register_with_fastapi_users(fu, "strasse@example.com")
+            # two accounts for fastapi-users (lower() keeps full-width letters), one for the kit
+            await register_with_fastapi_users(fu, "carol@example.com")
+            await register_with_fastapi_users(fu, FULL_WIDTH_CAROL)
         await run_sql(pg_engine, doc_sql("PostgreSQL, step 1: add the columns"))
-        with pytest.raises(SystemExit, match=r"strasse@example\.com"):
+        both = rf"(?=.*'carol@example\.com')(?=.*'{re.escape(FULL_WIDTH_CAROL)}')"
+        with pytest.raises(SystemExit, match=both):
             await doc_python("fill_email_keys")["fill_email_keys"](pg_engine)
         async with pg_engine.connect() as conn:  # nothing was written
-            keys = (await conn.execute(text('SELECT email_key FROM "user"'))).scalars().all()
-        assert keys == [None, None]
+            rows = (await conn.execute(text('SELECT email_key, email_skeleton FROM "user"'))).all()
+        assert [tuple(row) for row in rows] == [(None, None), (None, None)]
 
 
 def _routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -535,17 +574,6 @@ def _schema_differences(sync_conn: Any) -> list[Any]:
     return list(compare_metadata(context, combined))
 
 
-SAMPLE_ADDRESSES = [
-    "alice@example.com",
-    " Alice@Example.COM ",
-    "Straße@example.com",
-    "\uff21\uff2c\uff29\uff23\uff25@example.com",  # full-width ALICE
-    "ǅemal@example.com",
-    "ﬁnn@example.com",
-    "İstanbul@example.com",
-]
-
-
 # --- the migration on SQLite (ids change spelling) ---------------------------------------
 
 
@@ -565,11 +593,15 @@ class TestMigrationOnSQLite:
 
             await run_sql(engine, doc_sql("SQLite, step 1: convert the ids, add the columns"))
             await doc_python("fill_email_keys")["fill_email_keys"](engine)
-            await run_sql(engine, doc_sql("SQLite, step 3: make email_key unique"))
+            await run_sql(engine, doc_sql("SQLite, step 3: add the indexes"))
             async with engine.begin() as conn:
                 await conn.run_sync(SessionBase.metadata.create_all)
-                stored_id = await conn.scalar(text('SELECT id FROM "user"'))
-            assert stored_id == uuid.UUID(alice["id"]).hex  # what SQLAlchemy's Uuid stores
+                row = (
+                    await conn.execute(text('SELECT id, email_key, email_skeleton FROM "user"'))
+                ).one()
+            assert row.id == uuid.UUID(alice["id"]).hex  # what SQLAlchemy's Uuid stores
+            assert row.email_key == canonical_email("alice@example.com")
+            assert row.email_skeleton == email_skeleton("alice@example.com")
 
             host: Host = await make_host(settings=kit_settings(), database=engine)
             token = await login(host.client, "alice@example.com")

@@ -1,22 +1,25 @@
 """The password policy through the HTTP API: length, e-mail, the bundled common
-list, optional composition rules and the host's `validate_password` hook, at
-registration, reset and change."""
+list, predictable passwords, optional composition rules and the host's
+`validate_password` hook, at registration, reset and change."""
 
 import gzip
 import subprocess
 import sys
+import time
 from importlib import resources
 from typing import Any
 
 import pytest
 
 from fastapi_userkit import UserKitHooks
+from fastapi_userkit._patterns import Piece, decompose
 from fastapi_userkit.policy import (
     PasswordPolicy,
     common_passwords,
     composition_rules,
     email_rule,
     fold,
+    predictable_rule,
 )
 from tests.conftest import PASSWORD, Host
 
@@ -29,6 +32,19 @@ UPPER = "Password must contain an upper-case letter."
 DIGIT = "Password must contain a digit."
 SYMBOL = "Password must contain a symbol (a character other than a letter or digit)."
 BREACHED = "Password was found in a data breach."
+REPEATED = (
+    "Password must not be built from repeated characters or words such as 'aaaa' or 'abcabc'."
+)
+SEQUENCE = (
+    "Password must not be built from sequences of letters or digits such as 'abcd' or '4321'."
+)
+KEYBOARD = "Password must not be built from keyboard patterns such as 'qwerty'."
+YEAR = "Password must not be built from years such as '2024'."
+SERVICE = "Password must not contain the name of this service."
+COMMON_WITH_PATTERNS = (
+    "Password is too common: it is one of the most used passwords "
+    "with predictable characters added."
+)
 
 
 def refused(code: str, reasons: list[str]) -> dict[str, Any]:
@@ -93,6 +109,36 @@ class TestRegister:
         assert (await h.register(password="password")).status_code == 201
         assert await h.login(password="password")
 
+    @pytest.mark.parametrize(
+        ("password", "reasons"),
+        [
+            ("password1234567", [SEQUENCE, COMMON_WITH_PATTERNS]),
+            ("aaaaaaaaaaaaaaaa", [REPEATED]),
+            ("123456789012345", [SEQUENCE]),
+            ("qwertyuiopasdfgh", [KEYBOARD]),
+            ("Qwerty2024!", [KEYBOARD, YEAR]),
+            ("hellohello", [REPEATED, COMMON_WITH_PATTERNS]),
+        ],
+    )
+    async def test_predictable_password_is_refused(
+        self, host: Host, password: str, reasons: list[str]
+    ) -> None:
+        response = await host.register(password=password)
+        assert response.status_code == 400
+        assert response.json() == refused("REGISTER_INVALID_PASSWORD", reasons)
+
+    async def test_predictable_and_other_reasons_together(self, host: Host) -> None:
+        response = await host.register(password="alice1234567")
+        assert response.json() == refused("REGISTER_INVALID_PASSWORD", [LOCAL_PART])
+        response = await host.register(password="xyz789")
+        assert response.json() == refused("REGISTER_INVALID_PASSWORD", [SHORT, SEQUENCE])
+
+    async def test_predictable_rule_goes_with_the_common_list(
+        self, make_host: Any, make_settings: Any
+    ) -> None:
+        h: Host = await make_host(settings=make_settings(password_common_list=False))
+        assert (await h.register(password="password1234567")).status_code == 201
+
     async def test_composition_rules_are_off_by_default(self, host: Host) -> None:
         assert (await host.register(password="all lower case words")).status_code == 201
 
@@ -102,7 +148,7 @@ class TestRegister:
             ("JKQWPRTZXV", [LOWER, DIGIT, SYMBOL]),
             ("jkqwprtzxv", [UPPER, DIGIT, SYMBOL]),
             ("8675309042", [LOWER, UPPER, SYMBOL]),
-            ("-_-_-_-_-_", [LOWER, UPPER, DIGIT]),
+            ("~!?-_./*+,", [LOWER, UPPER, DIGIT]),
             ("jkq wprtz", [UPPER, DIGIT]),
         ],
     )
@@ -152,6 +198,7 @@ class TestReset:
             ("alice@example.com", [IS_EMAIL]),
             ("breached but long", [BREACHED]),
             ("monkey", [SHORT, COMMON]),
+            ("aaaaaaaaaaaaaaaa", [REPEATED]),
         ],
     )
     async def test_reset_applies_the_policy(
@@ -180,6 +227,7 @@ class TestChange:
             ("alice-2024 passphrase", [LOCAL_PART]),
             ("breached but long", [BREACHED]),
             ("dragon", [SHORT, COMMON]),
+            ("qwertyuiopasdfgh", [KEYBOARD]),
         ],
     )
     async def test_change_password_applies_the_policy(
@@ -269,6 +317,7 @@ class TestCommonList:
     )
     def test_test_suite_passwords_are_not_common(self, password: str) -> None:
         assert fold(password) not in common_passwords()
+        assert predictable_rule(common_passwords())(password, None) == []
 
     def test_loaded_lazily(self) -> None:
         code = (
@@ -311,3 +360,155 @@ class TestRules:
         policy = PasswordPolicy.default(validators=[validator])
         assert await policy.reasons("x", None) == [SHORT, "from the validator"]
         assert seen == ["x"]
+
+
+def judge(
+    password: str, words: frozenset[str] = frozenset(), *context: str
+) -> list[str] | str | None:
+    return predictable_rule(words, context)(password, None)
+
+
+class TestPredictable:
+    @pytest.mark.parametrize(
+        "password",
+        ["aaaaaaaaaaaaaaaa", "zzzz9999!!!!", "xoxoxoxoxoxo", "  aaaa  bbbb  "],
+    )
+    def test_repetition(self, password: str) -> None:
+        assert judge(password) == [REPEATED]
+
+    def test_a_repeated_unit_is_judged_by_itself(self) -> None:
+        assert judge("hellohello", frozenset({"hello"})) == [REPEATED, COMMON_WITH_PATTERNS]
+        assert judge("abcabcabc") == [REPEATED, SEQUENCE]
+        assert judge("Tr0ub4dor&3" * 2) == []  # a strong unit twice is no weaker than once
+
+    @pytest.mark.parametrize(
+        "password",
+        ["123456789012345", "abc123xyz!", "abcdefgh", "zyxwvuts", "7890 0123", "9876-4321"],
+    )
+    def test_sequence(self, password: str) -> None:
+        assert judge(password) == [SEQUENCE]
+
+    @pytest.mark.parametrize(
+        "password",
+        [
+            "qwertyuiopasdfgh",
+            "1qaz2wsx3edc",  # diagonal walks
+            "1q2w3e4r5t6y",  # a zigzag between two rows
+            "!@#$%^&*",  # shifted digits are on the digit keys
+            "zxcvbnm,./",
+            "QAZXSWEDC",
+        ],
+    )
+    def test_keyboard_walk(self, password: str) -> None:
+        assert judge(password) == [KEYBOARD]
+
+    @pytest.mark.parametrize("text", ["were", "juju", "tree", "qwe", "asd"])
+    def test_back_and_forth_and_short_walks_are_not_walks(self, text: str) -> None:
+        assert Piece.KEYBOARD not in decompose(text).pieces
+
+    def test_the_longest_piece_wins_and_a_tie_is_a_sequence(self) -> None:
+        assert decompose("1234").pieces == (Piece.SEQUENCE,)
+        assert decompose("1234567890-=").pieces == (Piece.KEYBOARD,)  # the longer piece wins
+
+    @pytest.mark.parametrize("password", ["19902024", "1900 2099", "2000-2001!"])
+    def test_year(self, password: str) -> None:
+        assert judge(password) == [YEAR]
+
+    def test_years_outside_1900_to_2099_are_kept(self) -> None:
+        assert decompose("1899 2150").pieces == ()
+
+    @pytest.mark.parametrize(
+        "password", ["acme2024", "ACME-2024!", "\uff41\uff43\uff4d\uff45 2024"]
+    )
+    def test_service_name(self, password: str) -> None:
+        assert judge(password, frozenset(), "Acme") == [YEAR, SERVICE]
+
+    def test_service_name_alone(self) -> None:
+        assert judge("ACME acme Acme", frozenset(), "Acme") == [SERVICE]
+
+    def test_short_context_words_are_ignored(self) -> None:
+        assert judge("io2024", frozenset(), "io") == [YEAR]
+
+    @pytest.mark.parametrize(
+        "password", ["password1234567", "PASSWORD 2024", "password-2024!", "123password!"]
+    )
+    def test_common_once_the_pieces_are_removed(self, password: str) -> None:
+        reasons = judge(password, frozenset({"password"}))
+        assert isinstance(reasons, list)
+        assert reasons[-1] == COMMON_WITH_PATTERNS
+
+    def test_every_kind_at_once_in_order(self) -> None:
+        password = "Acme 2024 zzzz qwerty abcd"
+        assert judge(password, frozenset(), "acme") == [REPEATED, SEQUENCE, KEYBOARD, YEAR, SERVICE]
+
+    @pytest.mark.parametrize(
+        "password",
+        [
+            "correct horse battery",
+            "Tr0ub4dor&3",
+            "my dog ate 3 socks",
+            "all lower case words",
+            "battery staple horse",
+            "a fresh passphrase",  # "fres" is a walk, but enough is left
+            "Student Loans 2024",  # "stu" and "2024" are removed, enough is left
+            "zebrafish zebrafish",
+            "owl\x00moth river",
+            "~!?-_./*+,",
+        ],
+    )
+    def test_passphrases_are_accepted(self, password: str) -> None:
+        assert judge(password, common_passwords(), "Acme") == []
+
+    def test_other_rules_keep_their_passwords(self) -> None:
+        words = frozenset({"123456789"})
+        assert judge("123456789", words) == []  # the common-password rule refuses it
+        assert judge("        ") == []  # the whitespace rule refuses it
+        assert judge("x") == []  # the length rule refuses it
+
+    def test_reasons_never_quote_the_password(self) -> None:
+        reasons = judge("kzkzkzkzkz")
+        assert reasons == [REPEATED]
+        assert all("kz" not in reason for reason in reasons)
+
+    @pytest.mark.parametrize(
+        "password",
+        [
+            "".join(chr(0x4E00 + i * 7919 % 20000) for i in range(4096)),
+            "abcdefghijklmnopqrstuvwxyz" * 157 + "abcdefghijklmn",
+            "1q2w" * 1023 + "3e4r",
+            "aba" * 1365 + "x",
+            "1q1" * 1365 + "x",
+            "ab" * 2047 + "x" + "y",
+            "acme 2024 " * 409 + "qwerty",
+        ],
+    )
+    def test_4096_characters_are_checked_quickly(self, password: str) -> None:
+        assert len(password) == 4096
+        rule = predictable_rule(common_passwords(), ["Acme"])
+        fastest = float("inf")
+        for _ in range(3):  # the best of three, so a busy machine does not fail the test
+            start = time.perf_counter()
+            rule(password, None)
+            fastest = min(fastest, time.perf_counter() - start)
+        assert fastest < 0.05
+
+    async def test_default_policy_with_context_words(self) -> None:
+        policy = PasswordPolicy.default(context_words=["Acme"])
+        assert await policy.reasons("Acme2024!", None) == [YEAR, SERVICE]
+        assert await policy.reasons("1qaz2wsx3edc", None) == [COMMON]
+        assert await PasswordPolicy.default(common_list=False).reasons("Acme2024!", None) == []
+
+    async def test_a_rule_may_return_several_reasons(self) -> None:
+        policy = PasswordPolicy(
+            [lambda p, e: ["one", "two"], lambda p, e: "three", lambda p, e: []]
+        )
+        assert await policy.reasons("anything", None) == ["one", "two", "three"]
+
+
+async def test_the_service_name_comes_from_the_app_title(make_host: Any) -> None:
+    from fastapi import FastAPI
+
+    h: Host = await make_host(FastAPI(title="Acme Shop"))
+    r = await h.register(password="acme shop 2024!")
+    assert r.status_code == 400
+    assert "Password must not contain the name of this service." in r.json()["detail"]["reason"]

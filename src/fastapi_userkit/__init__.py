@@ -6,6 +6,8 @@ kit = include_user_router(app)
 ```
 """
 
+from fastapi_userkit._email import canonical_email as canonical_email
+from fastapi_userkit._email import email_skeleton as email_skeleton
 from fastapi_userkit._integration import UserKit as UserKit
 from fastapi_userkit._integration import include_user_router as include_user_router
 from fastapi_userkit.config import UserKitSettings as UserKitSettings
@@ -18,6 +20,7 @@ from fastapi_userkit.exceptions import BadTokenError as BadTokenError
 from fastapi_userkit.exceptions import ConfigurationError as ConfigurationError
 from fastapi_userkit.exceptions import InvalidCredentialsError as InvalidCredentialsError
 from fastapi_userkit.exceptions import InvalidPasswordError as InvalidPasswordError
+from fastapi_userkit.exceptions import LookAlikeEmailError as LookAlikeEmailError
 from fastapi_userkit.exceptions import UserAlreadyExistsError as UserAlreadyExistsError
 from fastapi_userkit.exceptions import UserKitError as UserKitError
 from fastapi_userkit.exceptions import UserNotFoundError as UserNotFoundError
@@ -32,6 +35,7 @@ from fastapi_userkit.passwords import BcryptHasher as BcryptHasher
 from fastapi_userkit.passwords import PasswordHasher as PasswordHasher
 from fastapi_userkit.protocols import UserProtocol as UserProtocol
 from fastapi_userkit.protocols import UserStore as UserStore
+from fastapi_userkit.schemas import Email as Email
 from fastapi_userkit.schemas import UserCreate as UserCreate
 from fastapi_userkit.schemas import UserRead as UserRead
 from fastapi_userkit.schemas import UserSchemas as UserSchemas
@@ -50,6 +54,7 @@ __all__ = [
     "BadTokenError",
     "BcryptHasher",
     "ConfigurationError",
+    "Email",
     "EmailMessage",
     "EmailSender",
     "EmailTemplates",
@@ -59,6 +64,7 @@ __all__ = [
     "InvalidPasswordError",
     "LoggingEmailSender",
     "LoginSession",
+    "LookAlikeEmailError",
     "MailDeliveryError",
     "MemorySessionStore",
     "PasswordHasher",
@@ -83,5 +89,7 @@ __all__ = [
     "UserService",
     "UserStore",
     "UserUpdate",
+    "canonical_email",
+    "email_skeleton",
     "include_user_router",
 ]

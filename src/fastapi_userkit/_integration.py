@@ -12,6 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from pydantic import ValidationError
 from sqlalchemy import Table
 
+from fastapi_userkit._production import warn_unsafe
 from fastapi_userkit._routing import bounded_route_class
 from fastapi_userkit.action_tokens import ActionTokenCodec
 from fastapi_userkit.client_ip import parse_networks
@@ -87,6 +88,7 @@ class UserKit(Generic[UserT]):
         email_sender: EmailSender,
         email_templates: EmailTemplates,
         rate_limiter: RateLimiter,
+        service_names: tuple[str, ...] = (),
     ) -> None:
         self.settings = settings
         self.user_model = user_model
@@ -112,6 +114,7 @@ class UserKit(Generic[UserT]):
             require_digit=settings.password_require_digit,
             require_symbol=settings.password_require_symbol,
             validators=[hooks.validate_password],
+            context_words=service_names,
         )
         self.access_tokens = AccessTokenCodec(
             keys=KeyRing.from_settings(settings, secret),
@@ -411,7 +414,10 @@ def include_user_router(
         email_sender=email_sender or _default_sender(settings),
         email_templates=email_templates or EmailTemplates(),
         rate_limiter=rate_limiter,
+        # NIST SP 800-63B context words: a password must not be built on the service's name
+        service_names=tuple(n for n in (app.title, settings.mail_from_name) if n),
     )
+    warn_unsafe(settings, dialect=db.dialect_name, sender=kit.mail.sender)
     router = APIRouter(prefix=prefix)
     router.include_router(create_register_router(kit), prefix="/auth", tags=["auth"])
     if settings.bearer_transport:

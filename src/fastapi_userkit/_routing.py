@@ -1,10 +1,15 @@
-"""A route class that refuses oversized request bodies before reading them."""
+"""The route class of every kit route: it refuses oversized request bodies before
+reading them, answers 503 during an outage, keeps submitted values out of
+validation errors (and so out of logs and tracebacks), and marks answers
+`Cache-Control: no-store` unless the route set its own.
+"""
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.types import Message
 
@@ -52,7 +57,11 @@ class BoundedRoute(APIRoute):
                 return message
 
             try:
-                return await handler(Request(request.scope, counting_receive))
+                response = await handler(Request(request.scope, counting_receive))
+            except RequestValidationError as exc:
+                # Without the submitted values: a password or token must not be echoed
+                # to the client nor printed in a traceback (hence `from None`).
+                raise RequestValidationError(redacted(exc.errors())) from None
             except SessionStoreUnavailableError:
                 raise store_unavailable() from None
             except Exception as error:
@@ -60,8 +69,29 @@ class BoundedRoute(APIRoute):
                     logger.warning("database unreachable: %s", type(error).__name__)
                     raise database_unavailable() from None
                 raise
+            # Every kit answer is about an account or its tokens: never cached.
+            response.headers.setdefault("Cache-Control", "no-store")
+            return response
 
         return bounded_handler
+
+
+def redacted(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Validation *errors* without the submitted values (`input`), and with paths
+    that can be rendered as JSON (a lone surrogate in a key becomes U+FFFD).
+    """
+    clean = []
+    for error in errors:
+        item = {k: v for k, v in error.items() if k != "input"}
+        item["loc"] = tuple(_printable(part) for part in error.get("loc", ()))
+        clean.append(item)
+    return clean
+
+
+def _printable(part: Any) -> Any:
+    if isinstance(part, str):
+        return part.encode("utf-8", "replace").decode("utf-8")
+    return part
 
 
 def bounded_route_class(max_body_size: int) -> type[APIRoute]:

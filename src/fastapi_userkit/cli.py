@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn, TypeVar, cast
 
 from fastapi import FastAPI
-from pydantic import EmailStr, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Table, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -37,6 +37,7 @@ from fastapi_userkit.exceptions import (
     UserKitError,
     UserNotFoundError,
 )
+from fastapi_userkit.schemas import Email
 
 PROG = "userkit"
 EXIT_OK = 0
@@ -48,7 +49,7 @@ APP_ENV = "USERKIT_APP"
 SUPERUSER_EMAIL_ENV = "USERKIT_SUPERUSER_EMAIL"
 SUPERUSER_PASSWORD_ENV = "USERKIT_SUPERUSER_PASSWORD"  # noqa: S105 - a variable name
 
-_email_adapter: TypeAdapter[str] = TypeAdapter(EmailStr)
+_email_adapter: TypeAdapter[str] = TypeAdapter(Email)
 _T = TypeVar("_T")
 
 

@@ -55,8 +55,18 @@ def check_secret(secret: str) -> None:
         raise ValueError(
             f"must be at least {MIN_SECRET_BYTES} bytes; generate one with `openssl rand -hex 32`"
         )
-    if len(set(stripped)) < 8:
+    if len(set(stripped)) < 8 or _periodic(stripped):
         raise ValueError("is too repetitive to be random; generate one with `openssl rand -hex 32`")
+
+
+def _periodic(text: str) -> bool:
+    """Whether *text* is a shorter unit repeated (the last copy may be cut short),
+    such as `abcdefgh` written four times: long, but no more random than its unit.
+    """
+    return any(
+        all(text[i] == text[i % period] for i in range(period, len(text)))
+        for period in range(1, len(text) // 2 + 1)
+    )
 
 
 class UserKitSettings(BaseSettings):
@@ -161,7 +171,9 @@ class UserKitSettings(BaseSettings):
 
     password_common_list: bool = True
     """Refuse the 20,000 most common passwords of the bundled list (NIST 800-63B
-    blocklist), compared case-insensitively."""
+    blocklist), compared case-insensitively, and passwords built from predictable
+    pieces (repetitions, sequences, keyboard patterns, years, the service's name:
+    the app's `title` and `mail_from_name`)."""
 
     password_require_lower: bool = False
     """Require a lower-case letter. NIST 800-63B advises against composition rules."""

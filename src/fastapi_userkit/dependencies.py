@@ -89,6 +89,8 @@ def build_authentication(kit: "UserKit[Any]") -> Callable[..., Coroutine[Any, An
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
     ) -> "Authentication | None":
         via_cookie = not token and bool(cookie_token)
+        # Remembered for the 401, whose challenge says whether a token was refused.
+        request.state.userkit_token_sent = bool(token or cookie_token)
         try:
             auth = await login_sessions.authenticate(token or cookie_token, uow)
         except SessionStoreUnavailableError:
@@ -108,16 +110,21 @@ async def _no_token() -> None:
     return None
 
 
+def _token_sent(request: Request) -> bool:
+    return bool(getattr(request.state, "userkit_token_sent", False))
+
+
 def build_authenticated(kit: "UserKit[Any]") -> Callable[..., Coroutine[Any, Any, Any]]:
     """Build the dependency of routes that act on the caller's own session
     (logout, session list): an active user with a live session, or 401.
     """
 
     async def authenticated(
+        request: Request,
         auth: Annotated["Authentication | None", Depends(kit.authentication)],
     ) -> "Authentication":
         if auth is None or not auth.user.is_active:
-            raise unauthorized()
+            raise unauthorized(token_sent=_token_sent(request))
         return auth
 
     return authenticated
@@ -129,6 +136,7 @@ def build_current_user(
     """Build the HTTP dependency `kit.current_user(...)` returns."""
 
     async def current_user(
+        request: Request,
         auth: Annotated["Authentication | None", Depends(kit.authentication)],
     ) -> Any:
         user = auth.user if auth is not None else None
@@ -137,7 +145,9 @@ def build_current_user(
             return user
         if requirements.optional:
             return None
-        raise unauthorized() if refusal == status.HTTP_401_UNAUTHORIZED else forbidden()
+        if refusal == status.HTTP_401_UNAUTHORIZED:
+            raise unauthorized(token_sent=_token_sent(request))
+        raise forbidden()
 
     return current_user
 

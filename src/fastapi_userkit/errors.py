@@ -9,6 +9,8 @@ from typing import Any
 
 from fastapi import HTTPException, status
 
+from fastapi_userkit.exceptions import LookAlikeEmailError, UserAlreadyExistsError
+
 
 class ErrorCode(StrEnum):
     """Machine-readable codes sent in the `detail` of 4xx responses."""
@@ -36,6 +38,9 @@ class ErrorCode(StrEnum):
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
     RATE_LIMITER_UNAVAILABLE = "RATE_LIMITER_UNAVAILABLE"
     EMAIL_CHANGE_BAD_TOKEN = "EMAIL_CHANGE_BAD_TOKEN"  # noqa: S105 - a code
+    REGISTER_EMAIL_LOOKALIKE = "REGISTER_EMAIL_LOOKALIKE"
+    UPDATE_USER_EMAIL_LOOKALIKE = "UPDATE_USER_EMAIL_LOOKALIKE"
+    LAST_SUPERUSER = "LAST_SUPERUSER"
 
 
 UNAUTHORIZED_DETAIL = "Unauthorized"
@@ -50,12 +55,36 @@ def http_error(status_code: int, code: ErrorCode, reason: list[str] | None = Non
     return HTTPException(status_code=status_code, detail=detail)
 
 
-def unauthorized() -> HTTPException:
-    """Return the 401 every failed authentication gets, with `WWW-Authenticate: Bearer`."""
+def address_refused(error: UserAlreadyExistsError, *, register: bool = False) -> HTTPException:
+    """The 400 for an address that is taken, or that looks like a taken one."""
+    if isinstance(error, LookAlikeEmailError):
+        code = (
+            ErrorCode.REGISTER_EMAIL_LOOKALIKE
+            if register
+            else ErrorCode.UPDATE_USER_EMAIL_LOOKALIKE
+        )
+    elif register:
+        code = ErrorCode.REGISTER_USER_ALREADY_EXISTS
+    else:
+        code = ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS
+    return http_error(status.HTTP_400_BAD_REQUEST, code)
+
+
+#: RFC 6750 §3.1 challenge for a request that sent no credentials.
+BEARER_CHALLENGE = "Bearer"
+#: RFC 6750 §3.1 challenge for a token that was sent and refused (expired,
+#: revoked, malformed, or its user is inactive).
+INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'  # noqa: S105 - a challenge
+
+
+def unauthorized(*, token_sent: bool = False) -> HTTPException:
+    """Return the 401 every failed authentication gets, with its RFC 6750 challenge:
+    `error="invalid_token"` when a token was sent and refused.
+    """
     return HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
         detail=UNAUTHORIZED_DETAIL,
-        headers={"WWW-Authenticate": "Bearer"},
+        headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE if token_sent else BEARER_CHALLENGE},
     )
 
 

@@ -7,10 +7,12 @@ stable error codes (see `fastapi_userkit.errors`).
 UserKitError
 ├── ConfigurationError        raised while the kit is set up, never during a request
 ├── UserAlreadyExistsError    the canonical e-mail is taken
+│   └── LookAlikeEmailError   another account's address looks the same (UTS #39 skeleton)
 ├── InvalidPasswordError      the password policy refused a password (every reason)
 ├── InvalidCredentialsError   unknown e-mail, wrong password or inactive user: one type on purpose
 ├── BadTokenError             any token that cannot be trusted, whatever the cause
-└── UserNotFoundError         a lookup by id found nothing
+├── UserNotFoundError         a lookup by id found nothing
+└── LastSuperuserError        the change would leave no active superuser
 ```
 """
 
@@ -25,6 +27,14 @@ class ConfigurationError(UserKitError):
 
 class UserAlreadyExistsError(UserKitError):
     """A user with the same canonical e-mail address already exists."""
+
+
+class LookAlikeEmailError(UserAlreadyExistsError):
+    """Another account's address looks like this one once written down (a dotless
+    `i` for an `i`, a Cyrillic `a` for a Latin one): the two would be mistaken for
+    each other. A subclass of
+    `UserAlreadyExistsError`, so code that handles a taken address refuses it too.
+    """
 
 
 class InvalidPasswordError(UserKitError):
@@ -49,3 +59,7 @@ class BadTokenError(UserKitError):
 
 class UserNotFoundError(UserKitError):
     """No user has the given id."""
+
+
+class LastSuperuserError(UserKitError):
+    """The change would demote, deactivate or delete the last active superuser."""

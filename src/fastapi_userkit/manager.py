@@ -5,13 +5,32 @@ for unknown users and upgrades old hashes. It flushes through the store and
 never commits: routers and `UserService` decide when the transaction ends.
 """
 
-from typing import Any, Generic
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 from fastapi_userkit._email import canonical_email
-from fastapi_userkit.exceptions import InvalidCredentialsError, UserAlreadyExistsError
+from fastapi_userkit.exceptions import (
+    InvalidCredentialsError,
+    LastSuperuserError,
+    LookAlikeEmailError,
+    UserAlreadyExistsError,
+)
 from fastapi_userkit.passwords import PasswordHash
 from fastapi_userkit.policy import PasswordPolicy
 from fastapi_userkit.protocols import UserStore, UserT
+
+_R = TypeVar("_R")
+
+
+def removes_superuser(user: Any, values: dict[str, Any] | None = None) -> bool:
+    """Whether applying *values* to *user* (or deleting it, without *values*) takes an
+    active superuser away.
+    """
+    if not (user.is_superuser and user.is_active):
+        return False
+    if values is None:
+        return True
+    return values.get("is_superuser") is False or values.get("is_active") is False
 
 
 class UserManager(Generic[UserT]):
@@ -47,8 +66,7 @@ class UserManager(Generic[UserT]):
             UserAlreadyExistsError: the canonical e-mail is taken.
         """
         await self.policy.check(password, email)
-        if await self.store.get_by_email(email) is not None:
-            raise UserAlreadyExistsError()
+        await self.check_email_available(email)
         hashed = await self.password_hash.hash(password)
         values = {
             **fields,
@@ -96,13 +114,38 @@ class UserManager(Generic[UserT]):
         return await self.store.update(user, {"hashed_password": hashed})
 
     async def check_email_available(self, email: str, user: UserT | None = None) -> None:
-        """Raise `UserAlreadyExistsError` when *email* names an account other than
-        *user*.
+        """Refuse *email* when it names an account other than *user*, or looks like
+        the address of one.
+
+        Raises:
+            UserAlreadyExistsError: another account has this canonical address.
+            LookAlikeEmailError: another account's address looks the same.
         """
         if user is not None and canonical_email(email) == user.email_key:
             return
         if await self.store.get_by_email(email) is not None:
             raise UserAlreadyExistsError()
+        look_alike = await self.store.get_look_alike(email)
+        if look_alike is not None and (user is None or look_alike.id != user.id):
+            raise LookAlikeEmailError()
+
+    async def keep_a_superuser(self, write: Callable[[], Awaitable[_R]]) -> _R:
+        """Run *write*, a change that may remove a superuser, and refuse it when no
+        active superuser would be left.
+
+        The superusers' rows are locked first (PostgreSQL, MariaDB) and counted
+        again after the write (SQLite serialises writers), so two admins demoting
+        each other at the same moment cannot both succeed.
+
+        Raises:
+            LastSuperuserError: the change would leave no active superuser; the
+                caller rolls the transaction back.
+        """
+        await self.store.lock_superusers()
+        result = await write()
+        if not await self.store.lock_superusers():
+            raise LastSuperuserError()
+        return result
 
     async def update(self, user: UserT, values: dict[str, Any]) -> UserT:
         """Apply profile *values*. Any change of the stored address, even of its

@@ -9,6 +9,7 @@ class UserProtocol(Protocol):
     id: Any
     email: str
     email_key: str
+    email_skeleton: str
     hashed_password: str
     is_active: bool
     is_superuser: bool
@@ -32,6 +33,12 @@ class UserStore(Protocol[UserT]):
         """Return the user whose canonical e-mail equals that of *email*, or `None`."""
         ...
 
+    async def get_look_alike(self, email: str) -> UserT | None:
+        """Return a user whose address looks like *email* (same `email_skeleton`)
+        without being the same account (another canonical e-mail), or `None`.
+        """
+        ...
+
     async def create(self, values: dict[str, Any]) -> UserT:
         """Insert a user; raise `UserAlreadyExistsError` if the e-mail is taken."""
         ...
@@ -51,6 +58,12 @@ class UserStore(Protocol[UserT]):
 
     async def bump_token_version(self, user: UserT) -> None:
         """Add one to *user*'s token version in the database (atomically)."""
+        ...
+
+    async def lock_superusers(self) -> list[Any]:
+        """Return the ids of the active superusers, and lock their rows until the
+        transaction ends where the database can (`SELECT ... FOR UPDATE`).
+        """
         ...
 
     async def delete(self, user: UserT) -> None:

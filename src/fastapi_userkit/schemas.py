@@ -5,10 +5,11 @@ expose their own columns.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, model_validator
 
+from fastapi_userkit._email import validate_address
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.exceptions import ConfigurationError
 
@@ -20,6 +21,7 @@ PRIVILEGED_FIELDS = frozenset(
         "is_verified",
         "hashed_password",
         "email_key",
+        "email_skeleton",
         "token_version",
         "created_at",
     }
@@ -37,6 +39,16 @@ class UserRead(BaseModel):
     is_active: bool = True
     is_superuser: bool = False
     is_verified: bool = False
+
+
+def _bare_address(value: Any) -> Any:
+    return validate_address(value) if isinstance(value, str) else value
+
+
+Email = Annotated[EmailStr, BeforeValidator(_bare_address)]
+"""An e-mail address as the kit accepts it: valid, without a display name
+(`Eve <eve@example.com>` is refused, not stored as `eve@example.com`), and a local
+part of at most 64 bytes. Use it in host schemas for addresses."""
 
 
 _NOT_STORED = frozenset({"password", "current_password", "new_password"})
@@ -68,7 +80,7 @@ class UserCreate(_StoredFields):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=EMAIL_MAX_LENGTH)
+    email: Email = Field(max_length=EMAIL_MAX_LENGTH)
     password: str
 
 
@@ -79,7 +91,7 @@ class UserUpdate(_StoredFields):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
+    email: Email | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
     password: str | None = None
     current_password: str | None = None
 
@@ -89,8 +101,10 @@ class UserAdminUpdate(_StoredFields):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
+    email: Email | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
     password: str | None = None
+    current_password: str | None = None
+    """Needed with `email` or `password` when the superuser edits their own account."""
     is_active: bool | None = None
     is_superuser: bool | None = None
     is_verified: bool | None = None
@@ -143,7 +157,7 @@ class EmailRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=EMAIL_MAX_LENGTH)
+    email: Email = Field(max_length=EMAIL_MAX_LENGTH)
 
 
 class TokenRequest(BaseModel):
@@ -166,7 +180,7 @@ class EmailChangeRequest(_StoredFields):
     model_config = ConfigDict(extra="forbid")
 
     current_password: str
-    new_email: EmailStr = Field(max_length=EMAIL_MAX_LENGTH)
+    new_email: Email = Field(max_length=EMAIL_MAX_LENGTH)
 
 
 class CurrentPassword(BaseModel):

@@ -6,18 +6,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Generic
 
-from pydantic import EmailStr, TypeAdapter
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.exceptions import InvalidCredentialsError, UserNotFoundError
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.protocols import UserT
+from fastapi_userkit.schemas import Email
 
 if TYPE_CHECKING:
     from fastapi_userkit._integration import UserKit
 
-_email_adapter: TypeAdapter[str] = TypeAdapter(EmailStr)
+_email_adapter: TypeAdapter[str] = TypeAdapter(Email)
 
 
 class UserService(Generic[UserT]):

@@ -2,7 +2,8 @@
 
 The columns match fastapi-users' user table (`id`, `email`, `hashed_password`,
 `is_active`, `is_superuser`, `is_verified`) plus what this library needs:
-`email_key`, the canonical form of the address with a unique index, and
+`email_key`, the canonical form of the address with a unique index,
+`email_skeleton`, a digest that look-alike addresses share (indexed), and
 `token_version`, bumped to invalidate every token issued before. Plain
 SQLAlchemy types only, so Alembic autogenerates them untouched.
 """
@@ -15,10 +16,21 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 EMAIL_MAX_LENGTH = 320
+SKELETON_LENGTH = 64
 
 #: A timezone-aware timestamp; on MariaDB/MySQL with microseconds (their DATETIME
 #: keeps whole seconds by default, which would tie logins made in the same second).
 Timestamp = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+#: An address or key compared byte for byte. MariaDB/MySQL compare strings under a
+#: case- and accent-insensitive collation by default, where a dotless `i` equals `i`
+#: and `ß` equals `s`: the unique indexes would merge distinct accounts.
+EmailString = String(length=EMAIL_MAX_LENGTH).with_variant(
+    mysql.VARCHAR(length=EMAIL_MAX_LENGTH, charset="utf8mb4", collation="utf8mb4_bin"),
+    "mysql",
+    "mariadb",
+)
 
 
 def _utcnow() -> datetime:
@@ -30,11 +42,10 @@ class UserColumns:
 
     __tablename__ = "user"
 
-    email: Mapped[str] = mapped_column(
-        String(length=EMAIL_MAX_LENGTH), unique=True, index=True, nullable=False
-    )
-    email_key: Mapped[str] = mapped_column(
-        String(length=EMAIL_MAX_LENGTH), unique=True, index=True, nullable=False
+    email: Mapped[str] = mapped_column(EmailString, unique=True, index=True, nullable=False)
+    email_key: Mapped[str] = mapped_column(EmailString, unique=True, index=True, nullable=False)
+    email_skeleton: Mapped[str] = mapped_column(
+        String(length=SKELETON_LENGTH), index=True, nullable=False
     )
     hashed_password: Mapped[str] = mapped_column(String(length=1024), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)

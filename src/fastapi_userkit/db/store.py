@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
-from fastapi_userkit._email import canonical_email
+from fastapi_userkit._email import canonical_email, email_skeleton
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.exceptions import UserAlreadyExistsError
 from fastapi_userkit.protocols import UserStore, UserT
@@ -36,9 +36,24 @@ class SQLAlchemyUserStore(UserStore[UserT], Generic[UserT]):
         result = await self.session.execute(select(self.user_model).where(column == key))
         return result.scalar_one_or_none()
 
+    async def get_look_alike(self, email: str) -> UserT | None:  # noqa: D102
+        if "\x00" in email or len(email) > EMAIL_MAX_LENGTH:
+            return None
+        model: Any = self.user_model
+        result = await self.session.execute(
+            select(model)
+            .where(
+                model.email_skeleton == email_skeleton(email),
+                model.email_key != canonical_email(email),
+            )
+            .limit(1)
+        )
+        found: UserT | None = result.scalar_one_or_none()
+        return found
+
     async def create(self, values: dict[str, Any]) -> UserT:  # noqa: D102
         factory: Any = self.user_model
-        user: UserT = factory(**values, email_key=canonical_email(values["email"]))
+        user: UserT = factory(**self._with_keys(values))
         self.session.add(user)
         await self._flush()
         return user
@@ -88,7 +103,22 @@ class SQLAlchemyUserStore(UserStore[UserT], Generic[UserT]):
     def _with_keys(values: dict[str, Any]) -> dict[str, Any]:
         if "email" not in values:
             return values
-        return {**values, "email_key": canonical_email(values["email"])}
+        email = values["email"]
+        return {
+            **values,
+            "email_key": canonical_email(email),
+            "email_skeleton": email_skeleton(email),
+        }
+
+    async def lock_superusers(self) -> list[Any]:  # noqa: D102
+        model: Any = self.user_model
+        result = await self.session.execute(
+            select(model.id)
+            .where(model.is_superuser.is_(True), model.is_active.is_(True))
+            .order_by(model.id)  # one locking order for every caller: no deadlock
+            .with_for_update()
+        )
+        return list(result.scalars())
 
     async def delete(self, user: UserT) -> None:  # noqa: D102
         await self.session.delete(user)

@@ -2,12 +2,14 @@
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Request
+from fastapi import Request, status
 from fastapi.exceptions import RequestValidationError
 
 from fastapi_userkit.action_tokens import ActionClaims, Purpose, account_state
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.exceptions import BadTokenError
+from fastapi_userkit.errors import ErrorCode, http_error
+from fastapi_userkit.exceptions import BadTokenError, LastSuperuserError
+from fastapi_userkit.manager import removes_superuser
 from fastapi_userkit.schemas import PRIVILEGED_FIELDS
 
 if TYPE_CHECKING:
@@ -66,3 +68,23 @@ async def current_password_ok(
         return True
     await kit.throttle.login_failed(request, user.email, counted)
     return False
+
+
+async def delete_account(kit: "UserKit[Any]", uow: UnitOfWork, user: Any) -> None:
+    """End every session of *user*, delete it and commit; refuse (400
+    `LAST_SUPERUSER`) to delete the last active superuser.
+    """
+
+    async def delete() -> None:
+        await kit.store(uow).delete(user)
+
+    try:
+        if removes_superuser(user):
+            await kit.manager(uow).keep_a_superuser(delete)
+        else:
+            await delete()
+    except LastSuperuserError:
+        raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LAST_SUPERUSER) from None
+    # Only once the deletion is allowed: a Redis session store is not rolled back.
+    await kit.session_store.bind(uow).revoke_all(str(user.id))
+    await uow.commit()

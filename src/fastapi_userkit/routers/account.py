@@ -7,10 +7,10 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 from fastapi_userkit._email import canonical_email
 from fastapi_userkit.action_tokens import Purpose, account_state, bound_state
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.errors import ErrorCode, address_refused, error_response, http_error
 from fastapi_userkit.exceptions import BadTokenError, UserAlreadyExistsError
 from fastapi_userkit.hooks import run_after_hook
-from fastapi_userkit.routers._common import action_user, current_password_ok
+from fastapi_userkit.routers._common import action_user, current_password_ok, delete_account
 from fastapi_userkit.schemas import CurrentPassword, EmailChangeRequest, TokenRequest
 
 if TYPE_CHECKING:
@@ -46,12 +46,14 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
     ) -> None:
         await check_password(uow, request, user, body.current_password)
         new_email = str(body.new_email)
-        if canonical_email(new_email) == user.email_key or (
-            await kit.store(uow).get_by_email(new_email) is not None
-        ):
+        if canonical_email(new_email) == user.email_key:
             raise http_error(
                 status.HTTP_400_BAD_REQUEST, ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS
             )
+        try:
+            await kit.manager(uow).check_email_available(new_email, user)
+        except UserAlreadyExistsError as exc:
+            raise address_refused(exc) from None
         token = kit.action_tokens.issue(
             Purpose.CHANGE_EMAIL,
             subject=str(user.id),
@@ -74,7 +76,8 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
             status.HTTP_400_BAD_REQUEST: error_response(
                 ErrorCode.EMAIL_CHANGE_BAD_TOKEN,
                 "Bad, expired or used link (`EMAIL_CHANGE_BAD_TOKEN`), or the address was "
-                "taken meanwhile (`UPDATE_USER_EMAIL_ALREADY_EXISTS`).",
+                "taken meanwhile (`UPDATE_USER_EMAIL_ALREADY_EXISTS`, "
+                "`UPDATE_USER_EMAIL_LOOKALIKE`).",
             )
         },
     )
@@ -98,10 +101,8 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
             if not await kit.store(uow).update_if(user, bound_state(user), changes):
                 raise bad_token
             await uow.commit()
-        except UserAlreadyExistsError:
-            raise http_error(
-                status.HTTP_400_BAD_REQUEST, ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS
-            ) from None
+        except UserAlreadyExistsError as exc:
+            raise address_refused(exc) from None
         await run_after_hook(
             "on_after_update", hooks.on_after_update(user, {"email": claims.email}, request)
         )
@@ -111,7 +112,13 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
         "/me",
         status_code=status.HTTP_204_NO_CONTENT,
         name="users:delete_current_user",
-        responses={status.HTTP_400_BAD_REQUEST: _WRONG_PASSWORD},
+        responses={
+            status.HTTP_400_BAD_REQUEST: error_response(
+                ErrorCode.CURRENT_PASSWORD_INVALID,
+                "`current_password` is wrong, or you are the last active superuser "
+                "(`LAST_SUPERUSER`); nothing happened.",
+            )
+        },
     )
     async def delete_me(
         request: Request,
@@ -123,9 +130,7 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
         await check_password(uow, request, user, body.current_password)
         await hooks.on_before_delete(user, request)  # may raise: nothing is written yet
         email = user.email
-        await kit.session_store.bind(uow).revoke_all(str(user.id))
-        await kit.store(uow).delete(user)
-        await uow.commit()
+        await delete_account(kit, uow, user)
         mail.later(background, lambda: mail.account_deleted(email))
         await run_after_hook("on_after_delete", hooks.on_after_delete(user, request))
 

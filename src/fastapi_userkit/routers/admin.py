@@ -4,15 +4,23 @@
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, status
 from pydantic import create_model
 from sqlalchemy import func, select
 
 from fastapi_userkit._email import canonical_email
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, error_response, http_error
-from fastapi_userkit.exceptions import BadTokenError, InvalidPasswordError, UserAlreadyExistsError
+from fastapi_userkit.errors import ErrorCode, address_refused, error_response, http_error
+from fastapi_userkit.exceptions import (
+    BadTokenError,
+    InvalidPasswordError,
+    LastSuperuserError,
+    UserAlreadyExistsError,
+)
 from fastapi_userkit.hooks import run_after_hook
+from fastapi_userkit.login import Authentication
+from fastapi_userkit.manager import removes_superuser
+from fastapi_userkit.routers._common import current_password_ok, delete_account
 from fastapi_userkit.schemas import UserAdminUpdate
 
 if TYPE_CHECKING:
@@ -77,7 +85,11 @@ def create_admin_router(kit: "UserKit[Any]") -> APIRouter:
         responses={
             status.HTTP_400_BAD_REQUEST: error_response(
                 ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS,
-                "A taken address, or a refused password (`UPDATE_USER_INVALID_PASSWORD`).",
+                "A taken address (or one that looks like another account's: "
+                "`UPDATE_USER_EMAIL_LOOKALIKE`), a refused password "
+                "(`UPDATE_USER_INVALID_PASSWORD`), on your own account a new address or "
+                "password without the right `current_password` (`CURRENT_PASSWORD_INVALID`), "
+                "or a change that would leave no active superuser (`LAST_SUPERUSER`).",
             ),
             status.HTTP_404_NOT_FOUND: _NOT_FOUND,
         },
@@ -86,28 +98,55 @@ def create_admin_router(kit: "UserKit[Any]") -> APIRouter:
         id: str,
         request: Request,
         body: UserAdminUpdate,
+        auth: Annotated[Authentication, Depends(kit.authenticated)],
         uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+        background: BackgroundTasks,
     ) -> Any:
         user = await target(id, uow)
         values = body.model_dump(exclude_unset=True)
+        current_password = values.pop("current_password", None)
         values = {k: v for k, v in values.items() if v is not None}
         password = values.pop("password", None)
+        own = user.id == auth.user.id
+        # The admin's own account gets the checks of `PATCH /users/me`: a stolen
+        # admin token alone cannot take the account over for good.
+        if (
+            own
+            and (password is not None or "email" in values)
+            and not await current_password_ok(kit, uow, request, user, current_password)
+        ):
+            raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.CURRENT_PASSWORD_INVALID)
         manager = kit.manager(uow)
-        try:
-            user = await manager.update(user, values)
+        old_email = user.email
+
+        async def write() -> Any:
+            updated = await manager.update(user, values)
             if password is not None:
-                user = await manager.set_password(user, password)
+                updated = await manager.set_password(updated, password)
+            return updated
+
+        try:
+            user = await (
+                manager.keep_a_superuser(write) if removes_superuser(user, values) else write()
+            )
             if password is not None or values.get("is_active") is False:
-                await kit.end_all_sessions(uow, user)
+                keep = auth.session.id if own and user.is_active else None
+                await kit.end_all_sessions(uow, user, keep=keep)
             await uow.commit()
         except InvalidPasswordError as exc:
             raise http_error(
                 status.HTTP_400_BAD_REQUEST, ErrorCode.UPDATE_USER_INVALID_PASSWORD, exc.reasons
             ) from None
-        except UserAlreadyExistsError:
-            raise http_error(
-                status.HTTP_400_BAD_REQUEST, ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS
-            ) from None
+        except UserAlreadyExistsError as exc:
+            raise address_refused(exc) from None
+        except LastSuperuserError:
+            raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LAST_SUPERUSER) from None
+        if user.email != old_email:
+            new_email = user.email
+            kit.mail.later(background, lambda: kit.mail.email_change_notice(old_email, new_email))
+        if password is not None:
+            address = user.email
+            kit.mail.later(background, lambda: kit.mail.password_changed(address))
         changed = {**values, **({"password_changed": True} if password is not None else {})}
         await run_after_hook("on_after_update", kit.hooks.on_after_update(user, changed, request))
         return user
@@ -117,7 +156,12 @@ def create_admin_router(kit: "UserKit[Any]") -> APIRouter:
         status_code=status.HTTP_204_NO_CONTENT,
         name="users:delete_user",
         dependencies=[Depends(superuser)],
-        responses={status.HTTP_404_NOT_FOUND: _NOT_FOUND},
+        responses={
+            status.HTTP_400_BAD_REQUEST: error_response(
+                ErrorCode.LAST_SUPERUSER, "The user is the last active superuser."
+            ),
+            status.HTTP_404_NOT_FOUND: _NOT_FOUND,
+        },
     )
     async def delete_user(
         id: str,
@@ -126,9 +170,7 @@ def create_admin_router(kit: "UserKit[Any]") -> APIRouter:
     ) -> None:
         user = await target(id, uow)
         await kit.hooks.on_before_delete(user, request)  # may raise: nothing written yet
-        await kit.session_store.bind(uow).revoke_all(str(user.id))
-        await kit.store(uow).delete(user)
-        await uow.commit()
+        await delete_account(kit, uow, user)
         await run_after_hook("on_after_delete", kit.hooks.on_after_delete(user, request))
 
     return router

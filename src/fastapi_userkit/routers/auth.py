@@ -9,7 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, error_response, http_error, too_many_response
+from fastapi_userkit.errors import (
+    INVALID_TOKEN_CHALLENGE,
+    ErrorCode,
+    error_response,
+    http_error,
+    too_many_response,
+)
 from fastapi_userkit.exceptions import BadTokenError, InvalidCredentialsError
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.login import Authentication
@@ -217,5 +223,5 @@ def _refresh_error(code: ErrorCode, *, oauth: bool) -> JSONResponse:
     return JSONResponse(
         {"detail": code.value},
         status_code=status.HTTP_401_UNAUTHORIZED,
-        headers={**_NO_STORE, "WWW-Authenticate": "Bearer"},
+        headers={**_NO_STORE, "WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
     )

@@ -5,7 +5,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.errors import (
+    INVALID_TOKEN_CHALLENGE,
+    ErrorCode,
+    error_response,
+    http_error,
+)
 from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.login import Authentication
@@ -105,6 +110,7 @@ def create_cookie_router(kit: "UserKit[Any]") -> APIRouter:
             content=f'{{"detail":"{code.value}"}}',
             media_type="application/json",
             status_code=status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
         )
         cookies.clear(failed)
         return failed

@@ -7,8 +7,18 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, error_response, http_error, too_many_response
-from fastapi_userkit.exceptions import InvalidPasswordError, UserAlreadyExistsError
+from fastapi_userkit.errors import (
+    ErrorCode,
+    address_refused,
+    error_response,
+    http_error,
+    too_many_response,
+)
+from fastapi_userkit.exceptions import (
+    InvalidPasswordError,
+    LookAlikeEmailError,
+    UserAlreadyExistsError,
+)
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.routers._common import refuse_privileged
 
@@ -29,7 +39,8 @@ def create_register_router(kit: "UserKit[Any]") -> APIRouter:
         responses={
             status.HTTP_400_BAD_REQUEST: error_response(
                 ErrorCode.REGISTER_USER_ALREADY_EXISTS,
-                "The e-mail is taken, or the password breaks the policy "
+                "The e-mail is taken, looks like the address of another account "
+                "(`REGISTER_EMAIL_LOOKALIKE`), or the password breaks the policy "
                 "(`REGISTER_INVALID_PASSWORD` with every reason).",
             ),
             status.HTTP_202_ACCEPTED: {
@@ -56,16 +67,18 @@ def create_register_router(kit: "UserKit[Any]") -> APIRouter:
         try:
             user = await kit.manager(uow).create(email=email, password=password, **data)
             await uow.commit()
-        except UserAlreadyExistsError:
+        except UserAlreadyExistsError as exc:
             if not kit.settings.prevent_enumeration:
-                raise http_error(
-                    status.HTTP_400_BAD_REQUEST, ErrorCode.REGISTER_USER_ALREADY_EXISTS
-                ) from None
+                raise address_refused(exc, register=True) from None
             # Same answer and the same hashing work as a new account; the owner is told,
-            # at the address of the account (the typed one may differ in case).
+            # at the address of the account (the typed one may differ in case). A
+            # look-alike of another account's address gets the same answer, no mail.
             await kit.password_hash.hash(password)
-            owner = await _owner_address(kit, uow, email)
-            kit.mail.later(background, lambda: kit.mail.registration_attempt(owner))
+            if not isinstance(exc, LookAlikeEmailError) and (
+                await kit.throttle.allow_notice("register", email)
+            ):
+                owner = await _owner_address(kit, uow, email)
+                kit.mail.later(background, lambda: kit.mail.registration_attempt(owner))
             return JSONResponse(None, status_code=status.HTTP_202_ACCEPTED)
         except InvalidPasswordError as exc:
             raise http_error(

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, error_response, http_error
+from fastapi_userkit.errors import ErrorCode, address_refused, error_response, http_error
 from fastapi_userkit.exceptions import InvalidPasswordError, UserAlreadyExistsError
 from fastapi_userkit.hooks import run_after_hook
 from fastapi_userkit.login import Authentication
@@ -37,7 +37,8 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
                 ErrorCode.CURRENT_PASSWORD_INVALID,
                 "`email` or `password` without the right `current_password` "
                 "(`CURRENT_PASSWORD_INVALID`), a taken e-mail "
-                "(`UPDATE_USER_EMAIL_ALREADY_EXISTS`) or a refused password "
+                "(`UPDATE_USER_EMAIL_ALREADY_EXISTS`), one that looks like another "
+                "account's (`UPDATE_USER_EMAIL_LOOKALIKE`), or a refused password "
                 "(`UPDATE_USER_INVALID_PASSWORD` with every reason). Nothing is applied.",
             ),
         },
@@ -73,10 +74,8 @@ def create_users_router(kit: "UserKit[Any]") -> APIRouter:
             raise http_error(
                 status.HTTP_400_BAD_REQUEST, ErrorCode.UPDATE_USER_INVALID_PASSWORD, exc.reasons
             ) from None
-        except UserAlreadyExistsError:
-            raise http_error(
-                status.HTTP_400_BAD_REQUEST, ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS
-            ) from None
+        except UserAlreadyExistsError as exc:
+            raise address_refused(exc) from None
         changed = dict(values)
         if password is not None:
             changed["password_changed"] = True

@@ -23,16 +23,23 @@ depends_on: str | Sequence[str] | None = None
 
 # timezone-aware; microseconds on MariaDB/MySQL, as the kit's models ask
 TIMESTAMP = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# compared byte for byte on MariaDB/MySQL, whose default collations would make the
+# unique indexes merge addresses that differ by case or accent
+EMAIL = sa.String(length=320).with_variant(
+    mysql.VARCHAR(length=320, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
 
 
 def upgrade() -> None:
     # The default user model (fastapi_userkit.db.default.User). `email` and
-    # `email_key` (the canonical address) each get a unique index.
+    # `email_key` (the canonical address) each get a unique index; `email_skeleton`
+    # (shared by look-alike addresses) a plain one.
     op.create_table(
         "user",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("email", sa.String(length=320), nullable=False),
-        sa.Column("email_key", sa.String(length=320), nullable=False),
+        sa.Column("email", EMAIL, nullable=False),
+        sa.Column("email_key", EMAIL, nullable=False),
+        sa.Column("email_skeleton", sa.String(length=64), nullable=False),
         sa.Column("hashed_password", sa.String(length=1024), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("is_superuser", sa.Boolean(), nullable=False),
@@ -43,6 +50,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_user_email"), "user", ["email"], unique=True)
     op.create_index(op.f("ix_user_email_key"), "user", ["email_key"], unique=True)
+    op.create_index(op.f("ix_user_email_skeleton"), "user", ["email_skeleton"], unique=False)
     # Login sessions, and every refresh token issued (by SHA-256), of SQLSessionStore.
     op.create_table(
         "userkit_session",
@@ -81,6 +89,7 @@ def downgrade() -> None:
     op.drop_table("userkit_refresh_token")
     op.drop_index(op.f("ix_userkit_session_user_id"), table_name="userkit_session")
     op.drop_table("userkit_session")
+    op.drop_index(op.f("ix_user_email_skeleton"), table_name="user")
     op.drop_index(op.f("ix_user_email_key"), table_name="user")
     op.drop_index(op.f("ix_user_email"), table_name="user")
     op.drop_table("user")
