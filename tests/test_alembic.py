@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from fastapi_userkit import UserKitSettings, include_user_router
 from fastapi_userkit.db.default import User
-from fastapi_userkit.db.sessions import SESSION_TABLES
+from fastapi_userkit.db.login_sessions import SESSION_TABLES
 from tests.conftest import PASSWORD, POSTGRES_URL, SECRET
 
 # Independent of the database under test: runs in the SQLite pass only.

@@ -138,7 +138,7 @@ class TestSecretAtStartup:
         monkeypatch.setenv("USERKIT_ACCESS_TOKEN_TTL", "42")
         kit = include_user_router(FastAPI())
         assert kit.settings.access_token_ttl == 42
-        assert kit.access_tokens.ttl == 42
+        assert kit._parts.access_tokens.ttl == 42
 
     def test_bad_database_argument(self, settings: UserKitSettings) -> None:
         with pytest.raises(ConfigurationError, match="database="):

@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, WebSocket
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from fastapi_userkit.keys import hmac_kid
+from fastapi_userkit._keys import hmac_kid
 from tests.conftest import PASSWORD, SECRET, Host
 
 
@@ -123,7 +123,7 @@ class TestTokens:
     async def test_token_of_deleted_user_is_401(self, host: Host) -> None:
         headers = await host.headers()
         async with host.kit.database.open() as uow:
-            user = await host.kit.store(uow).get_by_email("alice@example.com")
+            user = await host.kit._parts.accounts.users(uow).get_by_email("alice@example.com")
             await uow.session.delete(user)
             await uow.commit()
         assert (await host.client.get("/users/me", headers=headers)).status_code == 401
@@ -185,7 +185,7 @@ class TestGuards:
         headers = {"Authorization": f"Bearer {await h.login(email)}"}
         if flags.get("is_active") is False:
             async with h.kit.database.open() as uow:
-                user = await h.kit.store(uow).get_by_email(email)
+                user = await h.kit._parts.accounts.users(uow).get_by_email(email)
                 assert user is not None
                 user.is_active = False
                 await uow.commit()

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fastapi_userkit import ConfigurationError, UserMixin
-from fastapi_userkit.db.sessions import SessionBase
+from fastapi_userkit.db.login_sessions import SessionBase
 from tests.conftest import PASSWORD, Host
 
 
@@ -104,7 +104,7 @@ class TestHostSessionDependency:
             session: Annotated[AsyncSession, Depends(get_db)], fail: bool = False
         ) -> dict[str, str]:
             user = await kit.users.create(
-                email="noted@example.com", password=PASSWORD, session=session
+                email="noted@example.com", password=PASSWORD, db_session=session
             )
             session.add(Note(text=f"welcome {user.email}"))
             if fail:
@@ -160,11 +160,11 @@ class TestHostSessionDependency:
 
     async def test_users_service_needs_a_session(self, setup: Any) -> None:
         h, maker, _ = setup
-        with pytest.raises(ConfigurationError, match="session="):
+        with pytest.raises(ConfigurationError, match="db_session="):
             await h.kit.users.create(email="x@example.com", password=PASSWORD)
         async with maker() as session, session.begin():
             user = await h.kit.users.create(
-                email="x@example.com", password=PASSWORD, session=session
+                email="x@example.com", password=PASSWORD, db_session=session
             )
         async with maker() as session:
-            assert (await h.kit.users.get(user.id, session=session)).email == "x@example.com"
+            assert (await h.kit.users.get(user.id, db_session=session)).email == "x@example.com"

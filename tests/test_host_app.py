@@ -112,7 +112,7 @@ async def test_two_kits_do_not_share_state(
     )
     assert (await a.register()).status_code == 201
     assert (await b.register()).status_code == 201  # separate databases, separate users
-    assert a.kit.password_hash is not b.kit.password_hash
+    assert a.kit._parts.password_hash is not b.kit._parts.password_hash
 
 
 async def test_route_names_for_url_for(host: Host) -> None:

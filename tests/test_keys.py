@@ -168,7 +168,7 @@ class TestAlgorithms:
     async def test_asymmetric_kit_needs_no_secret_with_any_database(self, asymmetric: Any) -> None:
         settings = asymmetric("EdDSA", database_url="postgresql+asyncpg://u@127.0.0.1/db")
         kit = include_user_router(FastAPI(), settings=settings)
-        assert kit.access_tokens.keys.asymmetric
+        assert kit._parts.access_tokens.keys.asymmetric
         await kit.shutdown()
 
     @pytest.mark.parametrize("escaped", [False, True], ids=["multiline", "escaped-newlines"])
@@ -447,16 +447,16 @@ class TestJWKS:
 
     async def test_repr_hides_keys(self, make_host: Any, asymmetric: Any) -> None:
         hmac_host: Host = await make_host()
-        assert SECRET not in repr(hmac_host.kit.access_tokens)
-        assert SECRET not in repr(hmac_host.kit.access_tokens.keys)
+        assert SECRET not in repr(hmac_host.kit._parts.access_tokens)
+        assert SECRET not in repr(hmac_host.kit._parts.access_tokens.keys)
         pem = _private_pem(_key("p256")).decode()
         settings = asymmetric("ES256", jwt_private_key_file=None, jwt_private_key=pem)
         host: Host = await make_host(settings=settings)
         body = pem.splitlines()[1]
         for text in (
             repr(settings),
-            repr(host.kit.access_tokens),
-            repr(host.kit.access_tokens.keys),
+            repr(host.kit._parts.access_tokens),
+            repr(host.kit._parts.access_tokens.keys),
         ):
             assert body not in text
 
@@ -602,7 +602,7 @@ class TestBadConfiguration:
         monkeypatch.setenv("USERKIT_JWT_PRIVATE_KEY_FILE", str(private))
         monkeypatch.setenv("USERKIT_JWT_PUBLIC_KEY_FILES", json.dumps([str(public)]))
         kit = include_user_router(FastAPI())
-        assert len(kit.access_tokens.keys.jwks()["keys"]) == 2
+        assert len(kit._parts.access_tokens.keys.jwks()["keys"]) == 2
         monkeypatch.setenv("USERKIT_JWT_PUBLIC_KEY_FILES", json.dumps([str(tmp_path / "gone")]))
         with pytest.raises(ConfigurationError, match="USERKIT_JWT_PUBLIC_KEY_FILES"):
             include_user_router(FastAPI())

@@ -9,7 +9,7 @@ import pytest
 from fastapi import HTTPException
 
 from fastapi_userkit import UserKitHooks
-from fastapi_userkit.action_tokens import Purpose
+from fastapi_userkit._action_tokens import Purpose
 from fastapi_userkit.mail import EmailMessage, EmailSender
 from tests.conftest import PASSWORD, Host
 
@@ -179,7 +179,7 @@ class TestForgotAndReset:
         h, outbox, _ = env
         await h.register()
         user = await h.kit.users.get_by_email("alice@example.com")
-        expired = h.kit.action_tokens.issue(
+        expired = h.kit._parts.action_tokens.issue(
             Purpose.RESET_PASSWORD, subject=str(user.id), state=user.hashed_password, ttl=-10
         )
         r = await h.client.post(
@@ -218,7 +218,7 @@ class TestWrongKindOfToken:
         await h.register()
         session = await tokens_for(h)
         user = await h.kit.users.get_by_email("alice@example.com")
-        codec = h.kit.action_tokens
+        codec = h.kit._parts.action_tokens
         reset = codec.issue(
             Purpose.RESET_PASSWORD, subject=str(user.id), state=user.hashed_password, ttl=60
         )

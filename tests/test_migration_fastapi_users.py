@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase
 
 from fastapi_userkit import UserKitSettings, canonical_email, email_skeleton
-from fastapi_userkit.db.sessions import SessionBase
+from fastapi_userkit.db.login_sessions import SessionBase
 from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, PasswordHash
 from tests.conftest import SECRET, Host
 
@@ -686,7 +686,7 @@ class TestArgon2Hasher:
         self, sqlite_host: Callable[[], Any]
     ) -> None:
         host: Host = await sqlite_host()
-        hashers = host.kit.password_hash.hashers
+        hashers = host.kit._parts.password_hash.hashers
         assert [type(h) for h in hashers] == [BcryptHasher, LegacyBcryptHasher, Argon2Hasher]
 
     async def test_argon2_user_logs_in_through_the_kit(
@@ -698,8 +698,8 @@ class TestArgon2Hasher:
         assert (await host.register("ada@example.com", PASSWORD)).status_code == 201
         user = await host.kit.users.get_by_email("ada@example.com")
         async with host.kit.database.open() as uow:
-            await host.kit.store(uow).update(
-                await host.kit.store(uow).get(user.id),
+            await host.kit._parts.accounts.users(uow).update(
+                await host.kit._parts.accounts.users(uow).get(user.id),
                 {"hashed_password": PwdlibHash.recommended().hash(PASSWORD)},
             )
             await uow.commit()
@@ -717,7 +717,7 @@ class TestArgon2Hasher:
     ) -> None:
         monkeypatch.setitem(sys.modules, "argon2", None)
         host: Host = await sqlite_host()
-        assert [type(h) for h in host.kit.password_hash.hashers] == [
+        assert [type(h) for h in host.kit._parts.password_hash.hashers] == [
             BcryptHasher,
             LegacyBcryptHasher,
         ]

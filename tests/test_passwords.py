@@ -132,7 +132,7 @@ class TestThroughTheApi:
         user = await host.kit.users.create(email="old@example.com", password="whatever it was")
         legacy = bcrypt.hashpw(b"fastapi-users password", bcrypt.gensalt(4)).decode()
         async with host.kit.database.open() as uow:
-            row = await host.kit.store(uow).get(user.id)
+            row = await host.kit._parts.accounts.users(uow).get(user.id)
             assert row is not None
             row.hashed_password = legacy
             await uow.commit()

@@ -7,7 +7,7 @@ import pytest
 from starlette.requests import Request
 
 from fastapi_userkit import UserKitHooks
-from fastapi_userkit.client_ip import client_ip, parse_networks
+from fastapi_userkit._client_ip import client_ip, parse_networks
 from fastapi_userkit.ratelimit import Limit, MemoryRateLimiter, RateLimiterUnavailableError, Usage
 from tests.conftest import PASSWORD, Host
 

@@ -178,9 +178,9 @@ class TestLifetimes:
         )
         await h.register()
         tokens = await login(h)
-        store = h.kit.session_store
+        store = h.kit._parts.session_store
         sid = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
-        from fastapi_userkit.sessions import hash_refresh_token, new_refresh_token
+        from fastapi_userkit.login_sessions import hash_refresh_token, new_refresh_token
 
         async with h.kit.database.open() as uow:
             later = datetime.now(UTC) + timedelta(seconds=5)
@@ -206,7 +206,7 @@ class TestLifetimes:
         tokens = await login(h)
         sid = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
         async with h.kit.database.open() as uow:
-            session = await h.kit.session_store.bind(uow).get(sid)
+            session = await h.kit._parts.session_store.bind(uow).get(sid)
         assert session is not None
         assert session.expires_at - session.created_at == timedelta(seconds=60)
         assert not session.is_active(session.created_at + timedelta(seconds=61))

@@ -15,7 +15,6 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.exceptions import ConfigurationError
 
 MIN_RSA_BITS = 2048
@@ -95,16 +94,15 @@ def _read_pem(path: Path, variable: str) -> bytes:
     return data
 
 
-def load_private_key(settings: UserKitSettings) -> PrivateKey:
-    """Return the signing key of *settings*, from `jwt_private_key(_file)`.
+def load_private_key(algorithm: str, text: str, path: Path | None) -> PrivateKey:
+    """Return the signing key from its PEM *text* (`jwt_private_key`) or the file
+    *path* (`jwt_private_key_file`): exactly one of them.
 
     Raises:
         ConfigurationError: neither or both are set, or the key is unreadable,
             not an unencrypted PEM private key, or unfit for the algorithm.
     """
-    algorithm = settings.jwt_algorithm
-    text = settings.jwt_private_key.get_secret_value().strip() if settings.jwt_private_key else ""
-    path = settings.jwt_private_key_file
+    text = text.strip()
     if bool(text) == (path is not None):
         raise ConfigurationError(
             f"USERKIT_JWT_ALGORITHM={algorithm} needs exactly one of USERKIT_JWT_PRIVATE_KEY "

@@ -20,16 +20,14 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NoReturn, TypeVar, cast
+from typing import Any, NoReturn, TypeVar
 
 from fastapi import FastAPI
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Table, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from fastapi_userkit._integration import UserKit, include_user_router
+from fastapi_userkit._kit import UserKit, include_user_router
 from fastapi_userkit.config import UserKitSettings
-from fastapi_userkit.db.sessions import SQLSessionStore
 from fastapi_userkit.exceptions import (
     ConfigurationError,
     InvalidPasswordError,
@@ -386,62 +384,57 @@ def _create_superuser(kit: UserKit[Any], args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _set_password(kit: UserKit[Any], args: argparse.Namespace) -> int:
-    email: str = args.email
-    password = _password(args)
+def _for_user(
+    kit: UserKit[Any], email: str, operation: Callable[[Any], Awaitable[Any]], done: str
+) -> int:
+    """Run *operation* on the id of the user *email*, then say *done*."""
 
     async def action() -> None:
-        user = await _find(kit, email)
+        await operation((await _find(kit, email)).id)
+
+    _run(kit, action)
+    _say(done)
+    return EXIT_OK
+
+
+def _set_password(kit: UserKit[Any], args: argparse.Namespace) -> int:
+    password = _password(args)
+
+    async def set_password(user_id: Any) -> None:
         try:
-            await kit.users.set_password(user.id, password)
+            await kit.users.set_password(user_id, password)
         except InvalidPasswordError as exc:
             raise _refused(exc) from None
 
-    _run(kit, action)
-    _say(f"password set for {email}; all of its sessions have ended")
-    return EXIT_OK
+    done = f"password set for {args.email}; all of its sessions have ended"
+    return _for_user(kit, args.email, set_password, done)
 
 
 def _deactivate(kit: UserKit[Any], args: argparse.Namespace) -> int:
-    email: str = args.email
-
-    async def action() -> None:
-        await kit.users.deactivate((await _find(kit, email)).id)
-
-    _run(kit, action)
-    _say(f"deactivated {email}; all of its sessions have ended")
-    return EXIT_OK
+    done = f"deactivated {args.email}; all of its sessions have ended"
+    return _for_user(kit, args.email, kit.users.deactivate, done)
 
 
 def _revoke_sessions(kit: UserKit[Any], args: argparse.Namespace) -> int:
-    email: str = args.email
-
-    async def action() -> None:
-        await kit.users.revoke_sessions((await _find(kit, email)).id)
-
-    _run(kit, action)
-    _say(f"ended every session of {email}")
-    return EXIT_OK
+    return _for_user(
+        kit, args.email, kit.users.revoke_sessions, f"ended every session of {args.email}"
+    )
 
 
 def _list_users(kit: UserKit[Any], args: argparse.Namespace) -> int:
-    model: Any = kit.user_model
-
     async def action() -> list[dict[str, Any]]:
-        query = select(model).order_by(model.email, model.id).limit(args.limit).offset(args.offset)
-        async with kit.database.open() as uow:
-            result = await uow.session.execute(query)
-            # Only these five fields: never the password hash.
-            return [
-                {
-                    "id": str(user.id),
-                    "email": user.email,
-                    "is_active": bool(user.is_active),
-                    "is_superuser": bool(user.is_superuser),
-                    "is_verified": bool(user.is_verified),
-                }
-                for user in result.scalars()
-            ]
+        page = await kit.users.list(offset=args.offset, limit=args.limit)
+        # Only these five fields: never the password hash.
+        return [
+            {
+                "id": str(user.id),
+                "email": user.email,
+                "is_active": bool(user.is_active),
+                "is_superuser": bool(user.is_superuser),
+                "is_verified": bool(user.is_verified),
+            }
+            for user in page.items
+        ]
 
     rows = _run(kit, action)
     if args.json:
@@ -468,32 +461,14 @@ def _table(rows: list[dict[str, Any]]) -> str:
     )
 
 
-def kit_tables(kit: UserKit[Any]) -> list[Table]:
-    """The tables *kit* uses: its user table, plus the session tables when sessions
-    live in SQL (the same list `include_user_router()` gives its `Database`).
-    """
-    tables = [cast(Table, cast(Any, kit.user_model).__table__)]
-    if isinstance(kit.session_store, SQLSessionStore):
-        tables += [cast(Table, table) for table in kit.session_store.tables]
-    return tables
-
-
 def _init_db(kit: UserKit[Any], args: argparse.Namespace) -> int:
-    tables = kit_tables(kit)
+    database = kit.database
 
     async def action() -> None:
-        async with kit.database.open() as uow:
-            connection = await uow.session.connection()
-
-            def create(sync_connection: Any) -> None:
-                for table in tables:
-                    table.create(sync_connection, checkfirst=True)
-
-            await connection.run_sync(create)
-            await uow.commit()
+        await database.create_tables()
 
     _run(kit, action)
-    _say(f"tables ready: {', '.join(table.name for table in tables)}")
+    _say(f"tables ready: {', '.join(table.name for table in database.tables)}")
     _note("init-db is for development; use migrations (Alembic) in production")
     return EXIT_OK
 

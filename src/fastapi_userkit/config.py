@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fastapi_userkit.client_ip import parse_networks
+from fastapi_userkit._client_ip import parse_networks
 from fastapi_userkit.ratelimit import Limit
 
 #: Secrets copied from tutorials and templates; refused whatever their length.

@@ -1,15 +1,43 @@
-"""Stable error codes and their HTTP shape.
+"""Stable error codes, and the one table that turns domain errors into HTTP answers.
 
 The values of `ErrorCode` are public API: frontends match on them. They are the
-same strings fastapi-users uses for the routes the two libraries share.
+same strings fastapi-users uses for the routes the two libraries share, which is
+why one domain error can have several codes: a refused password is
+`REGISTER_INVALID_PASSWORD` at registration and `RESET_PASSWORD_INVALID_PASSWORD`
+in a reset. A route names its `Flow`, and `ANSWERS` says what each error becomes
+in that flow (or in any flow, under `None`).
 """
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import HTTPException, status
+from fastapi.responses import JSONResponse
 
-from fastapi_userkit.exceptions import LookAlikeEmailError, UserAlreadyExistsError
+from fastapi_userkit.exceptions import (
+    AlreadyVerifiedError,
+    BadTokenError,
+    InvalidCredentialsError,
+    InvalidPasswordError,
+    LastSuperuserError,
+    LookAlikeEmailError,
+    RateLimiterUnavailableError,
+    RefreshTokenReuseError,
+    SessionNotFoundError,
+    SessionStoreUnavailableError,
+    TooManyRequestsError,
+    UnverifiedLoginError,
+    UserAlreadyExistsError,
+    UserKitError,
+    UserNotFoundError,
+    WrongPasswordError,
+)
+
+__all__ = ["ErrorCode"]
 
 
 class ErrorCode(StrEnum):
@@ -43,8 +71,154 @@ class ErrorCode(StrEnum):
     LAST_SUPERUSER = "LAST_SUPERUSER"
 
 
+class Flow(StrEnum):
+    """Which family of routes an error comes from, where the code depends on it."""
+
+    REGISTER = "register"
+    LOGIN = "login"
+    """The password grant of the login routes."""
+    TOKEN_GRANT = "token-grant"  # noqa: S105 - a flow name
+    """The refresh grant of `POST /auth/jwt/login` (RFC 6749 §5.2 answers)."""
+    REFRESH = "refresh"
+    RESET = "reset"
+    VERIFY = "verify"
+    EMAIL_CHANGE = "email-change"
+    ACCOUNT = "account"
+    """Everything else: the account, session and admin routes."""
+
+
 UNAUTHORIZED_DETAIL = "Unauthorized"
 FORBIDDEN_DETAIL = "Forbidden"
+NOT_FOUND_DETAIL = "Not Found"
+#: RFC 6750 §3.1 challenge for a request that sent no credentials.
+BEARER_CHALLENGE = "Bearer"
+#: RFC 6750 §3.1 challenge for a token that was sent and refused (expired,
+#: revoked, malformed, or its user is inactive).
+INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'  # noqa: S105 - a challenge
+NO_STORE = MappingProxyType({"Cache-Control": "no-store", "Pragma": "no-cache"})
+RETRY_SOON = MappingProxyType({"Retry-After": "5"})
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one domain error becomes: status, `detail` and headers."""
+
+    status: int
+    detail: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    reasons: bool = False
+    """Send `{"code": ..., "reason": error.reasons}` as the detail."""
+    oauth: bool = False
+    """Send the RFC 6749 §5.2 body `{"error": "invalid_grant", ...}` beside `detail`."""
+
+
+_400 = status.HTTP_400_BAD_REQUEST
+_REFRESH_401 = {**NO_STORE, "WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
+
+#: Domain error → answer, by flow; `None` is the answer in every other flow. The
+#: most specific class of an error wins (`LookAlikeEmailError` before
+#: `UserAlreadyExistsError`).
+ANSWERS: Mapping[type[UserKitError], Mapping[Flow | None, Answer]] = MappingProxyType(
+    {
+        UserAlreadyExistsError: {
+            Flow.REGISTER: Answer(_400, ErrorCode.REGISTER_USER_ALREADY_EXISTS),
+            None: Answer(_400, ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS),
+        },
+        LookAlikeEmailError: {
+            Flow.REGISTER: Answer(_400, ErrorCode.REGISTER_EMAIL_LOOKALIKE),
+            None: Answer(_400, ErrorCode.UPDATE_USER_EMAIL_LOOKALIKE),
+        },
+        InvalidPasswordError: {
+            Flow.REGISTER: Answer(_400, ErrorCode.REGISTER_INVALID_PASSWORD, reasons=True),
+            Flow.RESET: Answer(_400, ErrorCode.RESET_PASSWORD_INVALID_PASSWORD, reasons=True),
+            None: Answer(_400, ErrorCode.UPDATE_USER_INVALID_PASSWORD, reasons=True),
+        },
+        InvalidCredentialsError: {None: Answer(_400, ErrorCode.LOGIN_BAD_CREDENTIALS)},
+        UnverifiedLoginError: {None: Answer(_400, ErrorCode.LOGIN_USER_NOT_VERIFIED)},
+        WrongPasswordError: {None: Answer(_400, ErrorCode.CURRENT_PASSWORD_INVALID)},
+        BadTokenError: {
+            Flow.RESET: Answer(_400, ErrorCode.RESET_PASSWORD_BAD_TOKEN),
+            Flow.VERIFY: Answer(_400, ErrorCode.VERIFY_USER_BAD_TOKEN),
+            Flow.EMAIL_CHANGE: Answer(_400, ErrorCode.EMAIL_CHANGE_BAD_TOKEN),
+            Flow.TOKEN_GRANT: Answer(_400, ErrorCode.REFRESH_TOKEN_INVALID, NO_STORE, oauth=True),
+            None: Answer(401, ErrorCode.REFRESH_TOKEN_INVALID, _REFRESH_401),
+        },
+        RefreshTokenReuseError: {
+            Flow.TOKEN_GRANT: Answer(_400, ErrorCode.REFRESH_TOKEN_REUSED, NO_STORE, oauth=True),
+            None: Answer(401, ErrorCode.REFRESH_TOKEN_REUSED, _REFRESH_401),
+        },
+        AlreadyVerifiedError: {None: Answer(_400, ErrorCode.VERIFY_USER_ALREADY_VERIFIED)},
+        UserNotFoundError: {None: Answer(404, NOT_FOUND_DETAIL)},
+        SessionNotFoundError: {None: Answer(404, ErrorCode.SESSION_NOT_FOUND)},
+        LastSuperuserError: {None: Answer(_400, ErrorCode.LAST_SUPERUSER)},
+        TooManyRequestsError: {None: Answer(429, ErrorCode.TOO_MANY_REQUESTS)},
+        SessionStoreUnavailableError: {
+            None: Answer(503, ErrorCode.SESSION_STORE_UNAVAILABLE, RETRY_SOON)
+        },
+        RateLimiterUnavailableError: {
+            None: Answer(503, ErrorCode.RATE_LIMITER_UNAVAILABLE, RETRY_SOON)
+        },
+    }
+)
+
+
+def answer_for(error: UserKitError, flow: Flow) -> Answer | None:
+    """The answer to *error* in *flow*, or `None` for an error with no HTTP form."""
+    for cls in type(error).__mro__:
+        answers = ANSWERS.get(cls)
+        if answers is not None:
+            found = answers.get(flow) or answers.get(None)
+            if found is not None:
+                return found
+    return None
+
+
+def _headers(answer: Answer, error: UserKitError) -> dict[str, str]:
+    headers = dict(answer.headers)
+    if isinstance(error, TooManyRequestsError):
+        headers["Retry-After"] = str(error.retry_after)
+    return headers
+
+
+def _detail(answer: Answer, error: UserKitError) -> str | dict[str, Any]:
+    if answer.reasons and isinstance(error, InvalidPasswordError):
+        return {"code": answer.detail, "reason": error.reasons}
+    return answer.detail
+
+
+def http_exception(error: UserKitError, flow: Flow) -> HTTPException:
+    """The `HTTPException` *error* becomes in *flow*.
+
+    Raises:
+        UserKitError: *error* itself, when it has no HTTP form (a bug: a 500).
+    """
+    answer = answer_for(error, flow)
+    if answer is None:
+        raise error
+    return HTTPException(answer.status, _detail(answer, error), _headers(answer, error))
+
+
+def error_body(error: UserKitError, flow: Flow) -> JSONResponse:
+    """*error* as a complete response, for the answers `HTTPException` cannot give
+    (the RFC 6749 body of the token endpoint).
+    """
+    answer = answer_for(error, flow)
+    if answer is None:
+        raise error
+    detail = _detail(answer, error)
+    body: dict[str, Any] = {"detail": detail}
+    if answer.oauth:
+        body = {"error": "invalid_grant", "error_description": detail, **body}
+    return JSONResponse(body, status_code=answer.status, headers=_headers(answer, error))
+
+
+@contextmanager
+def answering(flow: Flow) -> Iterator[None]:
+    """Turn the domain errors raised inside the block into their HTTP answer."""
+    try:
+        yield
+    except UserKitError as error:
+        raise http_exception(error, flow) from None
 
 
 def http_error(status_code: int, code: ErrorCode, reason: list[str] | None = None) -> HTTPException:
@@ -53,28 +227,6 @@ def http_error(status_code: int, code: ErrorCode, reason: list[str] | None = Non
     if reason is not None:
         detail = {"code": code.value, "reason": reason}
     return HTTPException(status_code=status_code, detail=detail)
-
-
-def address_refused(error: UserAlreadyExistsError, *, register: bool = False) -> HTTPException:
-    """The 400 for an address that is taken, or that looks like a taken one."""
-    if isinstance(error, LookAlikeEmailError):
-        code = (
-            ErrorCode.REGISTER_EMAIL_LOOKALIKE
-            if register
-            else ErrorCode.UPDATE_USER_EMAIL_LOOKALIKE
-        )
-    elif register:
-        code = ErrorCode.REGISTER_USER_ALREADY_EXISTS
-    else:
-        code = ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS
-    return http_error(status.HTTP_400_BAD_REQUEST, code)
-
-
-#: RFC 6750 §3.1 challenge for a request that sent no credentials.
-BEARER_CHALLENGE = "Bearer"
-#: RFC 6750 §3.1 challenge for a token that was sent and refused (expired,
-#: revoked, malformed, or its user is inactive).
-INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'  # noqa: S105 - a challenge
 
 
 def unauthorized(*, token_sent: bool = False) -> HTTPException:
@@ -88,13 +240,9 @@ def unauthorized(*, token_sent: bool = False) -> HTTPException:
     )
 
 
-def store_unavailable() -> HTTPException:
-    """Return the 503 sent when the session store cannot be reached (fail closed)."""
-    return HTTPException(
-        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        detail=ErrorCode.SESSION_STORE_UNAVAILABLE.value,
-        headers={"Retry-After": "5"},
-    )
+def forbidden() -> HTTPException:
+    """Return the 403 for an authenticated user who lacks a required property."""
+    return HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=FORBIDDEN_DETAIL)
 
 
 def database_unavailable() -> HTTPException:
@@ -102,13 +250,8 @@ def database_unavailable() -> HTTPException:
     return HTTPException(
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         detail=ErrorCode.DATABASE_UNAVAILABLE.value,
-        headers={"Retry-After": "5"},
+        headers=dict(RETRY_SOON),
     )
-
-
-def forbidden() -> HTTPException:
-    """Return the 403 for an authenticated user who lacks a required property."""
-    return HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=FORBIDDEN_DETAIL)
 
 
 def too_many_response() -> dict[str, Any]:

@@ -1,20 +1,54 @@
-"""Domain errors raised by fastapi-userkit.
+"""Every error fastapi-userkit raises on purpose, in one tree.
 
-None of these know about HTTP: the routers translate them into status codes and
-stable error codes (see `fastapi_userkit.errors`).
+None of these know about HTTP: `fastapi_userkit.errors` translates them into
+status codes and stable error codes, in one table.
 
 ```
 UserKitError
-├── ConfigurationError        raised while the kit is set up, never during a request
-├── UserAlreadyExistsError    the canonical e-mail is taken
-│   └── LookAlikeEmailError   another account's address looks the same (UTS #39 skeleton)
-├── InvalidPasswordError      the password policy refused a password (every reason)
-├── InvalidCredentialsError   unknown e-mail, wrong password or inactive user: one type on purpose
-├── BadTokenError             any token that cannot be trusted, whatever the cause
-├── UserNotFoundError         a lookup by id found nothing
-└── LastSuperuserError        the change would leave no active superuser
+├── ConfigurationError          raised while the kit is set up, never during a request
+├── UserAlreadyExistsError      the canonical e-mail is taken
+│   └── LookAlikeEmailError     another account's address looks the same (UTS #39 skeleton)
+├── InvalidPasswordError        the password policy refused a password (every reason)
+├── InvalidCredentialsError     unknown e-mail, wrong password or inactive user: one type on purpose
+├── UnverifiedLoginError        verified logins are required and the address is not verified
+├── WrongPasswordError          the current password given to confirm a change is wrong
+├── BadTokenError               any token that cannot be trusted, whatever the cause
+│   └── RefreshTokenReuseError  a spent refresh token came back; its session is revoked
+├── AlreadyVerifiedError        the address is verified already
+├── UserNotFoundError           a lookup by id found nothing
+├── SessionNotFoundError        no live login session of the user has this id
+├── LastSuperuserError          the change would leave no active superuser
+├── TooManyRequestsError        a rate limit is reached
+├── UnavailableError            a back-end cannot be reached; nothing was done
+│   ├── SessionStoreUnavailableError
+│   └── RateLimiterUnavailableError
+└── MailDeliveryError           the mail server refused or could not be reached
 ```
 """
+
+from typing import Any
+
+__all__ = [
+    "AlreadyVerifiedError",
+    "BadTokenError",
+    "ConfigurationError",
+    "InvalidCredentialsError",
+    "InvalidPasswordError",
+    "LastSuperuserError",
+    "LookAlikeEmailError",
+    "MailDeliveryError",
+    "RateLimiterUnavailableError",
+    "RefreshTokenReuseError",
+    "SessionNotFoundError",
+    "SessionStoreUnavailableError",
+    "TooManyRequestsError",
+    "UnavailableError",
+    "UnverifiedLoginError",
+    "UserAlreadyExistsError",
+    "UserKitError",
+    "UserNotFoundError",
+    "WrongPasswordError",
+]
 
 
 class UserKitError(Exception):
@@ -32,8 +66,8 @@ class UserAlreadyExistsError(UserKitError):
 class LookAlikeEmailError(UserAlreadyExistsError):
     """Another account's address looks like this one once written down (a dotless
     `i` for an `i`, a Cyrillic `a` for a Latin one): the two would be mistaken for
-    each other. A subclass of
-    `UserAlreadyExistsError`, so code that handles a taken address refuses it too.
+    each other. A subclass of `UserAlreadyExistsError`, so code that handles a taken
+    address refuses it too.
     """
 
 
@@ -53,13 +87,77 @@ class InvalidCredentialsError(UserKitError):
     """The e-mail/password pair does not identify an active user."""
 
 
+class UnverifiedLoginError(UserKitError):
+    """The credentials are right, but verified logins are required and the user's
+    address is not verified yet.
+    """
+
+
+class WrongPasswordError(UserKitError):
+    """The current password given to confirm a sensitive change is missing or wrong."""
+
+
 class BadTokenError(UserKitError):
     """A token is malformed, expired, of the wrong kind or signed with a foreign key."""
+
+
+class RefreshTokenReuseError(BadTokenError):
+    """A refresh token that was already rotated was presented again; its session
+    has been revoked.
+
+    Attributes:
+        session: The revoked `LoginSession`.
+    """
+
+    def __init__(self, session: Any) -> None:
+        super().__init__("refresh token reused; session revoked")
+        self.session = session
+
+
+class AlreadyVerifiedError(UserKitError):
+    """The address a verification token is for is verified already."""
 
 
 class UserNotFoundError(UserKitError):
     """No user has the given id."""
 
 
+class SessionNotFoundError(UserKitError):
+    """No live login session of the user has the given id."""
+
+
 class LastSuperuserError(UserKitError):
     """The change would demote, deactivate or delete the last active superuser."""
+
+
+class TooManyRequestsError(UserKitError):
+    """A rate limit is reached.
+
+    Attributes:
+        retry_after: Seconds until the limit's window ends.
+    """
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limit reached; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class UnavailableError(UserKitError):
+    """A back-end the request needs cannot be reached; nothing was done."""
+
+
+class SessionStoreUnavailableError(UnavailableError):
+    """The session store cannot be reached; requests fail closed (503)."""
+
+
+class RateLimiterUnavailableError(UnavailableError):
+    """The shared rate limiter cannot be reached; requests are refused rather than
+    let through unlimited (503).
+    """
+
+
+class MailDeliveryError(UserKitError):
+    """The SMTP server could not be reached, refused the login or refused the message.
+
+    The message names the server and the cause, never the password.
+    """

@@ -23,7 +23,7 @@ from typing import Protocol
 import anyio
 import anyio.to_thread
 
-from fastapi_userkit.exceptions import UserKitError
+from fastapi_userkit.exceptions import MailDeliveryError
 
 logger = logging.getLogger("fastapi_userkit.mail")
 
@@ -33,13 +33,6 @@ _HEADER_BREAKERS = ("\r", "\n", "\0")
 def _check_header(name: str, value: str | None) -> None:
     if value is not None and any(char in value for char in _HEADER_BREAKERS):
         raise ValueError(f"{name} must not contain CR, LF or NUL characters")
-
-
-class MailDeliveryError(UserKitError):
-    """The SMTP server could not be reached, refused the login or refused the message.
-
-    The message names the server and the cause, never the password.
-    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """The seams of fastapi-userkit: structural types a host may implement itself."""
 
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 
 class UserProtocol(Protocol):
@@ -18,6 +19,19 @@ class UserProtocol(Protocol):
 
 
 UserT = TypeVar("UserT", bound=UserProtocol)
+
+ModelT = TypeVar("ModelT")
+"""The host's user model in `UserKit[ModelT]` and `UserService[ModelT]`. Unbound:
+mypy does not see a SQLAlchemy model's `Mapped[...]` columns as the plain attributes
+`UserProtocol` names, though instances have them."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage(Generic[ModelT]):
+    """One page of users, and how many users match in all."""
+
+    items: list[ModelT]
+    total: int
 
 
 class UserStore(Protocol[UserT]):
@@ -68,4 +82,10 @@ class UserStore(Protocol[UserT]):
 
     async def delete(self, user: UserT) -> None:
         """Delete *user*."""
+        ...
+
+    async def list(self, *, offset: int, limit: int, search: str | None) -> UserPage[UserT]:
+        """Users in the order of their canonical address, *limit* from *offset*, only
+        those whose canonical address contains *search* (literally) when given.
+        """
         ...

@@ -15,11 +15,16 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Protocol
 
-from fastapi_userkit.exceptions import UserKitError
+from fastapi_userkit.exceptions import RateLimiterUnavailableError
 
-
-class RateLimiterUnavailableError(UserKitError):
-    """The shared limiter cannot be reached."""
+__all__ = [
+    "Clock",
+    "Limit",
+    "MemoryRateLimiter",
+    "RateLimiter",
+    "RateLimiterUnavailableError",
+    "Usage",
+]
 
 
 @dataclass(frozen=True, slots=True)

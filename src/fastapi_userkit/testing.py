@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
-from fastapi_userkit.login import Authentication
-from fastapi_userkit.sessions import LoginSession
-from fastapi_userkit.tokens import AccessClaims
+from fastapi_userkit._access_tokens import AccessClaims
+from fastapi_userkit._accounts.login_sessions import Authentication
+from fastapi_userkit.login_sessions import LoginSession
 
 if TYPE_CHECKING:
-    from fastapi_userkit._integration import UserKit
+    from fastapi_userkit._kit import UserKit
 
 
 async def create_user_and_headers(
@@ -46,9 +46,7 @@ async def create_user_and_headers(
         is_verified=is_verified,
         **fields,
     )
-    async with kit.database.open() as uow:
-        tokens = await kit.login_sessions.open(uow, user, None)
-        await uow.commit()
+    tokens = await kit.users.open_session(user.id)
     return user, {"Authorization": f"Bearer {tokens.access_token}"}
 
 
@@ -75,8 +73,10 @@ def override_current_user(app: FastAPI, kit: "UserKit[Any]", user: Any) -> Itera
         issued_at=now,
         expires_at=now + timedelta(days=1),
     )
-    app.dependency_overrides[kit.authentication] = lambda: Authentication(user, session, claims)
+    app.dependency_overrides[kit._parts.deps.authentication] = lambda: Authentication(
+        user, session, claims
+    )
     try:
         yield
     finally:
-        app.dependency_overrides.pop(kit.authentication, None)
+        app.dependency_overrides.pop(kit._parts.deps.authentication, None)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from fastapi_userkit.db.default import UserKitBase
-from fastapi_userkit.db.sessions import SessionBase
+from fastapi_userkit.db.login_sessions import SessionBase
 
 config = context.config
 if config.config_file_name is not None:

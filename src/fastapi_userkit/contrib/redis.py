@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi_userkit.contrib._redis_client import redis_client
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.exceptions import BadTokenError
-from fastapi_userkit.sessions import (
+from fastapi_userkit.login_sessions import (
     LoginSession,
     RefreshTokenReuseError,
     SessionStore,

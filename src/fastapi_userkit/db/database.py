@@ -49,6 +49,11 @@ class UnitOfWork:
         else:
             await self.session.flush()
 
+    async def rollback(self) -> None:
+        """Roll back when the kit owns the transaction; the host's is the host's to end."""
+        if self.owned:
+            await self.session.rollback()
+
 
 class Database:
     """Sessions for one kit, from whichever source the host gave.
@@ -132,6 +137,24 @@ class Database:
                     await self._create(maker)
             self._ready = True
 
+    @property
+    def tables(self) -> list[Table]:
+        """The tables the kit uses: the user table, and the session tables when
+        login sessions live in SQL.
+        """
+        return list(self._tables)
+
+    async def create_tables(self) -> None:
+        """Create the kit's missing tables now, whatever `create_tables` says (the
+        `userkit init-db` command; use migrations in production).
+
+        Raises:
+            ConfigurationError: sessions come from the host's dependency.
+        """
+        if self._dependency is not None:
+            raise ConfigurationError("the kit cannot create tables through your session dependency")
+        await self._create(self._maker())
+
     async def _create(self, maker: async_sessionmaker[AsyncSession]) -> None:
         bind = maker.kw.get("bind")
         if not isinstance(bind, AsyncEngine):
@@ -167,7 +190,7 @@ class Database:
         if self._dependency is not None:
             raise ConfigurationError(
                 "this kit takes its sessions from a request dependency; pass "
-                "session= to work outside a request"
+                "db_session= to work outside a request"
             )
         await self.startup()
         async with self._maker()(expire_on_commit=False) as session:

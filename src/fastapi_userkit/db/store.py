@@ -2,7 +2,7 @@
 
 from typing import Any, Generic
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from fastapi_userkit._email import canonical_email, email_skeleton
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.exceptions import UserAlreadyExistsError
-from fastapi_userkit.protocols import UserStore, UserT
+from fastapi_userkit.protocols import UserPage, UserStore, UserT
 
 
 class SQLAlchemyUserStore(UserStore[UserT], Generic[UserT]):
@@ -119,6 +119,25 @@ class SQLAlchemyUserStore(UserStore[UserT], Generic[UserT]):
             .with_for_update()
         )
         return list(result.scalars())
+
+    async def list(  # noqa: D102
+        self, *, offset: int, limit: int, search: str | None
+    ) -> UserPage[UserT]:
+        model: Any = self.user_model
+        where = []
+        if search:
+            pattern = canonical_email(search.replace("\x00", ""))
+            escaped = pattern.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            where.append(model.email_key.like(f"%{escaped}%", escape="!"))
+        total = await self.session.scalar(select(func.count()).select_from(model).where(*where))
+        rows = await self.session.scalars(
+            select(model)
+            .where(*where)
+            .order_by(model.email_key, model.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return UserPage(items=list(rows), total=int(total or 0))
 
     async def delete(self, user: UserT) -> None:  # noqa: D102
         await self.session.delete(user)

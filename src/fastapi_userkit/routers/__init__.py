@@ -1,9 +1,15 @@
-"""Router factories; `include_user_router()` mounts them all."""
+"""Router factories: each turns HTTP into calls of account operations and back;
+`include_user_router()` mounts them.
+"""
 
-from fastapi_userkit.routers.account import create_account_router as create_account_router
+from fastapi_userkit.routers.account import create_deletion_router as create_deletion_router
+from fastapi_userkit.routers.account import (
+    create_email_change_router as create_email_change_router,
+)
 from fastapi_userkit.routers.admin import create_admin_router as create_admin_router
 from fastapi_userkit.routers.auth import create_auth_router as create_auth_router
 from fastapi_userkit.routers.cookie import create_cookie_router as create_cookie_router
+from fastapi_userkit.routers.jwks import create_jwks_router as create_jwks_router
 from fastapi_userkit.routers.register import create_register_router as create_register_router
 from fastapi_userkit.routers.reset import create_reset_router as create_reset_router
 from fastapi_userkit.routers.sessions import create_sessions_router as create_sessions_router
@@ -11,10 +17,12 @@ from fastapi_userkit.routers.users import create_users_router as create_users_ro
 from fastapi_userkit.routers.verify import create_verify_router as create_verify_router
 
 __all__ = [
-    "create_account_router",
     "create_admin_router",
     "create_auth_router",
     "create_cookie_router",
+    "create_deletion_router",
+    "create_email_change_router",
+    "create_jwks_router",
     "create_register_router",
     "create_reset_router",
     "create_sessions_router",

@@ -1,76 +1,57 @@
 """`POST /users/me/email`, `POST /users/me/email/confirm` and `DELETE /users/me`."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
+from fastapi import APIRouter, Depends, status
+from fastapi.routing import APIRoute
 
-from fastapi_userkit._email import canonical_email
-from fastapi_userkit.action_tokens import Purpose, account_state, bound_state
+from fastapi_userkit._accounts.context import Origin
+from fastapi_userkit._accounts.deletion import Deletion
+from fastapi_userkit._accounts.email_change import EmailChange
+from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, address_refused, error_response, http_error
-from fastapi_userkit.exceptions import BadTokenError, UserAlreadyExistsError
-from fastapi_userkit.hooks import run_after_hook
-from fastapi_userkit.routers._common import action_user, current_password_ok, delete_account
-from fastapi_userkit.schemas import CurrentPassword, EmailChangeRequest, TokenRequest
-
-if TYPE_CHECKING:
-    from fastapi_userkit._integration import UserKit
-
-_WRONG_PASSWORD = error_response(
-    ErrorCode.CURRENT_PASSWORD_INVALID, "`current_password` is wrong; nothing happened."
-)
+from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response
+from fastapi_userkit.routers._common import own_account
+from fastapi_userkit.schemas import CurrentPassword, EmailChangeRequest, TokenRequest, UserRead
 
 
-def create_account_router(kit: "UserKit[Any]") -> APIRouter:
-    """Build the router for changing the address and deleting the account."""
-    router = APIRouter(route_class=kit.route_class)
-    hooks, mail, settings = kit.hooks, kit.mail, kit.settings
-    current_user = kit.current_user(active=True, verified=settings.require_verified_login)
-
-    async def check_password(uow: UnitOfWork, request: Request, user: Any, password: str) -> None:
-        if not await current_password_ok(kit, uow, request, user, password):
-            raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.CURRENT_PASSWORD_INVALID)
+def create_email_change_router(
+    emails: EmailChange,
+    deps: Dependencies,
+    route_class: type[APIRoute],
+    read_schema: type[UserRead],
+    *,
+    require_verified: bool,
+) -> APIRouter:
+    """Build the router for changing the address by confirmation link."""
+    router = APIRouter(route_class=route_class)
+    current_user = deps.current_user(own_account(verified=require_verified))
 
     @router.post(
         "/me/email",
         status_code=status.HTTP_202_ACCEPTED,
         name="users:request_email_change",
-        responses={status.HTTP_400_BAD_REQUEST: _WRONG_PASSWORD},
+        responses={
+            status.HTTP_400_BAD_REQUEST: error_response(
+                ErrorCode.CURRENT_PASSWORD_INVALID,
+                "`current_password` is wrong, or the new address is taken "
+                "(`UPDATE_USER_EMAIL_ALREADY_EXISTS`) or looks like another account's "
+                "(`UPDATE_USER_EMAIL_LOOKALIKE`); nothing happened.",
+            )
+        },
     )
     async def request_email_change(
-        request: Request,
         body: EmailChangeRequest,
-        background: BackgroundTasks,
         user: Annotated[Any, Depends(current_user)],
-        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:
-        await check_password(uow, request, user, body.current_password)
-        new_email = str(body.new_email)
-        if canonical_email(new_email) == user.email_key:
-            raise http_error(
-                status.HTTP_400_BAD_REQUEST, ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS
-            )
-        try:
-            await kit.manager(uow).check_email_available(new_email, user)
-        except UserAlreadyExistsError as exc:
-            raise address_refused(exc) from None
-        token = kit.action_tokens.issue(
-            Purpose.CHANGE_EMAIL,
-            subject=str(user.id),
-            state=account_state(user),
-            ttl=settings.email_change_token_ttl,
-            email=new_email,
-        )
-        old_email = user.email
-        mail.later(
-            background,
-            lambda: mail.confirm_email_change(new_email, token),
-            lambda: mail.email_change_notice(old_email, new_email),
-        )
+        with answering(Flow.ACCOUNT):
+            await emails.request(uow, user, body.current_password, str(body.new_email), origin)
 
     @router.post(
         "/me/email/confirm",
-        response_model=kit.schemas.read,
+        response_model=read_schema,
         name="users:confirm_email_change",
         responses={
             status.HTTP_400_BAD_REQUEST: error_response(
@@ -82,31 +63,26 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
         },
     )
     async def confirm_email_change(
-        request: Request,
         body: TokenRequest,
-        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Any:
-        bad_token = http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.EMAIL_CHANGE_BAD_TOKEN)
-        try:
-            claims, user = await action_user(kit, uow, Purpose.CHANGE_EMAIL, body.token)
-        except BadTokenError:
-            raise bad_token from None
-        if claims.email is None:
-            raise bad_token
-        try:
-            await kit.manager(uow).check_email_available(claims.email, user)
-            # Following the link proves the new mailbox is theirs; a password change,
-            # reset or logout-all since the request cancels it.
-            changes = {"email": claims.email, "is_verified": True}
-            if not await kit.store(uow).update_if(user, bound_state(user), changes):
-                raise bad_token
-            await uow.commit()
-        except UserAlreadyExistsError as exc:
-            raise address_refused(exc) from None
-        await run_after_hook(
-            "on_after_update", hooks.on_after_update(user, {"email": claims.email}, request)
-        )
-        return user
+        with answering(Flow.EMAIL_CHANGE):
+            return await emails.confirm(uow, body.token, origin)
+
+    return router
+
+
+def create_deletion_router(
+    deletion: Deletion,
+    deps: Dependencies,
+    route_class: type[APIRoute],
+    *,
+    require_verified: bool,
+) -> APIRouter:
+    """Build the router for deleting one's own account."""
+    router = APIRouter(route_class=route_class)
+    current_user = deps.current_user(own_account(verified=require_verified))
 
     @router.delete(
         "/me",
@@ -121,17 +97,12 @@ def create_account_router(kit: "UserKit[Any]") -> APIRouter:
         },
     )
     async def delete_me(
-        request: Request,
         body: CurrentPassword,
-        background: BackgroundTasks,
         user: Annotated[Any, Depends(current_user)],
-        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:
-        await check_password(uow, request, user, body.current_password)
-        await hooks.on_before_delete(user, request)  # may raise: nothing is written yet
-        email = user.email
-        await delete_account(kit, uow, user)
-        mail.later(background, lambda: mail.account_deleted(email))
-        await run_after_hook("on_after_delete", hooks.on_after_delete(user, request))
+        with answering(Flow.ACCOUNT):
+            await deletion.delete_own(uow, user, body.current_password, origin)
 
     return router

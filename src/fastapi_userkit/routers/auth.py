@@ -1,32 +1,33 @@
 """Bearer login sessions: `/auth/jwt/login`, `/refresh`, `/logout`, `/logout-all`."""
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
+from fastapi_userkit._accounts.context import Origin
+from fastapi_userkit._accounts.login import Login
+from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions
+from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import (
-    INVALID_TOKEN_CHALLENGE,
+    NO_STORE,
     ErrorCode,
+    Flow,
+    answering,
+    error_body,
     error_response,
     http_error,
     too_many_response,
 )
-from fastapi_userkit.exceptions import BadTokenError, InvalidCredentialsError
-from fastapi_userkit.hooks import run_after_hook
-from fastapi_userkit.login import Authentication
+from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.schemas import LoginRequest, RefreshRequest, TokenResponse
-from fastapi_userkit.sessions import RefreshTokenReuseError
-
-if TYPE_CHECKING:
-    from fastapi_userkit._integration import UserKit
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 LOGIN_OPENAPI: dict[str, Any] = {
     "requestBody": {
@@ -91,53 +92,16 @@ async def read_login_body(request: Request) -> LoginRequest | RefreshRequest:
     return _validated(LoginRequest, {k: v for k, v in raw.items() if v is not None})  # type: ignore[no-any-return]
 
 
-async def password_login(
-    kit: "UserKit[Any]", uow: UnitOfWork, request: Request, body: LoginRequest
-) -> tuple[Any, TokenResponse]:
-    """Check credentials and open a session; shared by the bearer and cookie routes.
-
-    Raises:
-        HTTPException: 400 `LOGIN_BAD_CREDENTIALS` or `LOGIN_USER_NOT_VERIFIED`.
-    """
-    counted = await kit.throttle.reserve_login(request, body.email)
-    try:
-        user = await kit.manager(uow).authenticate(body.email, body.password)
-    except InvalidCredentialsError:
-        await kit.throttle.login_failed(request, body.email, counted)
-        await run_after_hook("on_login_failed", kit.hooks.on_login_failed(body.email, request))
-        raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_BAD_CREDENTIALS) from None
-    await kit.throttle.login_succeeded(request, body.email, counted)
-    if kit.settings.require_verified_login and not user.is_verified:
-        await uow.commit()  # keeps an upgraded hash
-        raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.LOGIN_USER_NOT_VERIFIED)
-    tokens = await kit.login_sessions.open(uow, user, request)
-    await uow.commit()
-    return user, tokens
+def token_answer(user: Any, tokens: TokenResponse) -> JSONResponse:
+    """The answer of a bearer login or refresh: the token pair, never cached."""
+    return JSONResponse(tokens.model_dump(), headers=dict(NO_STORE))
 
 
-def create_auth_router(kit: "UserKit[Any]") -> APIRouter:
-    """Build the bearer login-session router of *kit*."""
-    router = APIRouter(route_class=kit.route_class)
-    hooks = kit.hooks
-
-    async def refreshed(
-        request: Request, uow: UnitOfWork, refresh_token: str, *, oauth: bool
-    ) -> Response:
-        try:
-            _, tokens = await kit.login_sessions.refresh(uow, refresh_token)
-        except RefreshTokenReuseError as exc:
-            # Keep the revocation: answer instead of raising, so no transaction rolls back.
-            await uow.commit()
-            owner = await kit.store(uow).get(kit.parse_id(exc.session.user_id))
-            await run_after_hook(
-                "on_refresh_token_reuse", hooks.on_refresh_token_reuse(owner, request)
-            )
-            return _refresh_error(ErrorCode.REFRESH_TOKEN_REUSED, oauth=oauth)
-        except BadTokenError:
-            await uow.commit()  # an inactive user's session was ended
-            return _refresh_error(ErrorCode.REFRESH_TOKEN_INVALID, oauth=oauth)
-        await uow.commit()
-        return JSONResponse(tokens.model_dump(), headers=_NO_STORE)
+def create_auth_router(
+    login: Login, sessions: LoginSessions, deps: Dependencies, route_class: type[APIRoute]
+) -> APIRouter:
+    """Build the bearer login-session router."""
+    router = APIRouter(route_class=route_class)
 
     @router.post(
         "/jwt/login",
@@ -157,16 +121,20 @@ def create_auth_router(kit: "UserKit[Any]") -> APIRouter:
             ),
         },
     )
-    async def login(
-        request: Request, uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)]
+    async def log_in(
+        request: Request,
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Response:
         body = await read_login_body(request)
-        if isinstance(body, RefreshRequest):
-            return await refreshed(request, uow, body.refresh_token, oauth=True)
-        user, tokens = await password_login(kit, uow, request, body)
-        response = JSONResponse(tokens.model_dump(), headers=_NO_STORE)
-        await run_after_hook("on_after_login", hooks.on_after_login(user, request, response))
-        return response
+        if isinstance(body, RefreshRequest):  # RFC 6749 §6, answered as §5.2 says
+            try:
+                _, tokens = await sessions.refresh(uow, body.refresh_token, origin)
+            except BadTokenError as error:
+                return error_body(error, Flow.TOKEN_GRANT)
+            return token_answer(None, tokens)
+        with answering(Flow.LOGIN):
+            return await login.log_in(uow, body.email, body.password, origin, token_answer)
 
     @router.post(
         "/jwt/refresh",
@@ -182,46 +150,30 @@ def create_auth_router(kit: "UserKit[Any]") -> APIRouter:
         },
     )
     async def refresh(
-        request: Request,
         body: RefreshRequest,
-        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Response:
-        return await refreshed(request, uow, body.refresh_token, oauth=False)
+        with answering(Flow.REFRESH):
+            _, tokens = await sessions.refresh(uow, body.refresh_token, origin)
+        return token_answer(None, tokens)
 
     @router.post("/jwt/logout", status_code=status.HTTP_204_NO_CONTENT, name="auth:jwt.logout")
-    async def logout(
-        request: Request,
-        auth: Annotated[Authentication, Depends(kit.authenticated)],
-        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    async def log_out(
+        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:
-        await kit.session_store.bind(uow).revoke(auth.session.id)
-        await uow.commit()
-        await run_after_hook("on_after_logout", hooks.on_after_logout(auth.user, request))
+        await sessions.end(uow, auth, origin)
 
     @router.post(
         "/jwt/logout-all", status_code=status.HTTP_204_NO_CONTENT, name="auth:jwt.logout_all"
     )
-    async def logout_all(
-        request: Request,
-        auth: Annotated[Authentication, Depends(kit.authenticated)],
-        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    async def log_out_everywhere(
+        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:
-        await kit.end_all_sessions(uow, auth.user)
-        await uow.commit()
-        await run_after_hook("on_after_logout", hooks.on_after_logout(auth.user, request))
+        await sessions.log_out_everywhere(uow, auth.user, origin)
 
     return router
-
-
-def _refresh_error(code: ErrorCode, *, oauth: bool) -> JSONResponse:
-    if oauth:  # RFC 6749 §5.2 shape, with our stable code beside it
-        return JSONResponse(
-            {"error": "invalid_grant", "error_description": code.value, "detail": code.value},
-            status_code=status.HTTP_400_BAD_REQUEST,
-            headers=_NO_STORE,
-        )
-    return JSONResponse(
-        {"detail": code.value},
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        headers={**_NO_STORE, "WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
-    )

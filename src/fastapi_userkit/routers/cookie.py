@@ -1,27 +1,29 @@
 """Cookie login sessions: `/auth/cookie/login`, `/refresh` and `/logout` (all 204)."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.routing import APIRoute
 
+from fastapi_userkit._accounts.context import Origin
+from fastapi_userkit._accounts.login import Login
+from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions
+from fastapi_userkit._http.cookies import CookieConfig
+from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import (
-    INVALID_TOKEN_CHALLENGE,
+    NO_STORE,
     ErrorCode,
+    Flow,
+    answering,
+    error_body,
     error_response,
     http_error,
 )
 from fastapi_userkit.exceptions import BadTokenError
-from fastapi_userkit.hooks import run_after_hook
-from fastapi_userkit.login import Authentication
-from fastapi_userkit.routers.auth import LOGIN_OPENAPI, password_login, read_login_body
-from fastapi_userkit.schemas import LoginRequest
-from fastapi_userkit.sessions import RefreshTokenReuseError
+from fastapi_userkit.routers.auth import LOGIN_OPENAPI, read_login_body
+from fastapi_userkit.schemas import LoginRequest, TokenResponse
 
-if TYPE_CHECKING:
-    from fastapi_userkit._integration import UserKit
-
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _CSRF_RESPONSE: dict[int | str, dict[str, Any]] = {
     status.HTTP_403_FORBIDDEN: error_response(
         ErrorCode.CSRF_FAILED,
@@ -31,21 +33,29 @@ _CSRF_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_cookie_router(kit: "UserKit[Any]") -> APIRouter:
-    """Build the cookie login-session router of *kit*."""
-    router = APIRouter(route_class=kit.route_class)
-    cookies = kit.cookies
-    settings = kit.settings
-    assert cookies is not None  # noqa: S101 - only mounted with cookie transport on
+def create_cookie_router(
+    login: Login,
+    sessions: LoginSessions,
+    deps: Dependencies,
+    route_class: type[APIRoute],
+    cookies: CookieConfig,
+    *,
+    access_ttl: int,
+    refresh_ttl: int,
+) -> APIRouter:
+    """Build the cookie login-session router."""
+    router = APIRouter(route_class=route_class)
 
-    def set_tokens(response: Response, access: str, refresh: str) -> None:
+    def cookie_answer(user: Any, tokens: TokenResponse) -> Response:
+        response = Response(status_code=status.HTTP_204_NO_CONTENT, headers=dict(NO_STORE))
         cookies.set_tokens(
             response,
-            access=access,
-            access_ttl=settings.access_token_ttl,
-            refresh=refresh,
-            refresh_ttl=settings.refresh_token_ttl,
+            access=tokens.access_token,
+            access_ttl=access_ttl,
+            refresh=tokens.refresh_token,
+            refresh_ttl=refresh_ttl,
         )
+        return response
 
     @router.post(
         "/cookie/login",
@@ -59,18 +69,17 @@ def create_cookie_router(kit: "UserKit[Any]") -> APIRouter:
             **_CSRF_RESPONSE,
         },
     )
-    async def cookie_login(
-        request: Request, uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)]
+    async def cookie_log_in(
+        request: Request,
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Response:
         cookies.check_origin(request)  # login CSRF
         body = await read_login_body(request)
         if not isinstance(body, LoginRequest):
             raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.UNSUPPORTED_GRANT_TYPE)
-        user, tokens = await password_login(kit, uow, request, body)
-        response = Response(status_code=status.HTTP_204_NO_CONTENT, headers=_NO_STORE)
-        set_tokens(response, tokens.access_token, tokens.refresh_token)
-        await run_after_hook("on_after_login", kit.hooks.on_after_login(user, request, response))
-        return response
+        with answering(Flow.LOGIN):
+            return await login.log_in(uow, body.email, body.password, origin, cookie_answer)
 
     @router.post(
         "/cookie/refresh",
@@ -85,35 +94,20 @@ def create_cookie_router(kit: "UserKit[Any]") -> APIRouter:
         },
     )
     async def cookie_refresh(
-        request: Request, uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)]
+        request: Request,
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Response:
         cookies.check_csrf(request)
-        token = request.cookies.get(cookies.refresh_name, "")
-        code = ErrorCode.REFRESH_TOKEN_INVALID
         try:
-            _, tokens = await kit.login_sessions.refresh(uow, token)
-        except RefreshTokenReuseError as exc:
-            code = ErrorCode.REFRESH_TOKEN_REUSED
-            await uow.commit()
-            owner = await kit.store(uow).get(kit.parse_id(exc.session.user_id))
-            await run_after_hook(
-                "on_refresh_token_reuse", kit.hooks.on_refresh_token_reuse(owner, request)
+            user, tokens = await sessions.refresh(
+                uow, request.cookies.get(cookies.refresh_name, ""), origin
             )
-        except BadTokenError:
-            await uow.commit()
-        else:
-            await uow.commit()
-            response = Response(status_code=status.HTTP_204_NO_CONTENT, headers=_NO_STORE)
-            set_tokens(response, tokens.access_token, tokens.refresh_token)
-            return response
-        failed = Response(
-            content=f'{{"detail":"{code.value}"}}',
-            media_type="application/json",
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
-        )
-        cookies.clear(failed)
-        return failed
+        except BadTokenError as error:
+            failed = error_body(error, Flow.REFRESH)
+            cookies.clear(failed)  # the browser forgets what no longer works
+            return failed
+        return cookie_answer(user, tokens)
 
     @router.post(
         "/cookie/logout",
@@ -121,16 +115,14 @@ def create_cookie_router(kit: "UserKit[Any]") -> APIRouter:
         name="auth:cookie.logout",
         responses=_CSRF_RESPONSE,
     )
-    async def cookie_logout(
-        request: Request,
-        auth: Annotated[Authentication, Depends(kit.authenticated)],
-        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
+    async def cookie_log_out(
+        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Response:
-        await kit.session_store.bind(uow).revoke(auth.session.id)
-        await uow.commit()
+        await sessions.end(uow, auth, origin)
         response = Response(status_code=status.HTTP_204_NO_CONTENT)
         cookies.clear(response)
-        await run_after_hook("on_after_logout", kit.hooks.on_after_logout(auth.user, request))
         return response
 
     return router

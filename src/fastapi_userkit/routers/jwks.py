@@ -5,22 +5,19 @@ services can verify its access tokens without sharing a secret. HMAC kits have n
 public key to publish: the route does not exist there (404).
 """
 
-from typing import TYPE_CHECKING, Any
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
-if TYPE_CHECKING:
-    from fastapi_userkit._integration import UserKit
+from fastapi_userkit._keys import KeyRing
 
 #: How long other services may cache the key set, in seconds.
 JWKS_MAX_AGE = 300
 
 
-def create_jwks_router(kit: "UserKit[Any]") -> APIRouter:
+def create_jwks_router(keys: KeyRing, route_class: type[APIRoute]) -> APIRouter:
     """Build the router publishing the kit's JWK Set; empty for HMAC algorithms."""
-    router = APIRouter(route_class=kit.route_class)
-    keys = kit.access_tokens.keys
+    router = APIRouter(route_class=route_class)
     if not keys.asymmetric:
         return router
     document = keys.jwks()

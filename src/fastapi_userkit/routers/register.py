@@ -1,40 +1,36 @@
 """`POST /auth/register`."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
+from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from fastapi.routing import APIRoute
 
+from fastapi_userkit._accounts.context import Origin
+from fastapi_userkit._accounts.registration import Registration
+from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import (
-    ErrorCode,
-    address_refused,
-    error_response,
-    http_error,
-    too_many_response,
-)
-from fastapi_userkit.exceptions import (
-    InvalidPasswordError,
-    LookAlikeEmailError,
-    UserAlreadyExistsError,
-)
-from fastapi_userkit.hooks import run_after_hook
+from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response, too_many_response
 from fastapi_userkit.routers._common import refuse_privileged
-
-if TYPE_CHECKING:
-    from fastapi_userkit._integration import UserKit
+from fastapi_userkit.schemas import UserSchemas
 
 
-def create_register_router(kit: "UserKit[Any]") -> APIRouter:
-    """Build the registration router of *kit*."""
-    router = APIRouter(route_class=kit.route_class)
-    create_schema = kit.schemas.create
+def create_register_router(
+    registration: Registration,
+    deps: Dependencies,
+    route_class: type[APIRoute],
+    schemas: UserSchemas,
+    *,
+    prevent_enumeration: bool,
+) -> APIRouter:
+    """Build the registration router."""
+    router = APIRouter(route_class=route_class)
+    create_schema = schemas.create
 
     @router.post(
         "/register",
         status_code=status.HTTP_201_CREATED,
-        response_model=kit.schemas.read,
+        response_model=schemas.read,
         name="register:register",
         responses={
             status.HTTP_400_BAD_REQUEST: error_response(
@@ -55,48 +51,16 @@ def create_register_router(kit: "UserKit[Any]") -> APIRouter:
         },
     )
     async def register(
-        request: Request,
         body: create_schema,  # type: ignore[valid-type]
-        uow: Annotated[UnitOfWork, Depends(kit.unit_of_work)],
-        background: BackgroundTasks,
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Any:
-        await kit.throttle.count(request, "register")
-        data: dict[str, Any] = body.model_dump()  # type: ignore[attr-defined]
-        refuse_privileged(data)
-        email, password = data.pop("email"), data.pop("password")
-        try:
-            user = await kit.manager(uow).create(email=email, password=password, **data)
-            await uow.commit()
-        except UserAlreadyExistsError as exc:
-            if not kit.settings.prevent_enumeration:
-                raise address_refused(exc, register=True) from None
-            # Same answer and the same hashing work as a new account; the owner is told,
-            # at the address of the account (the typed one may differ in case). A
-            # look-alike of another account's address gets the same answer, no mail.
-            await kit.password_hash.hash(password)
-            if not isinstance(exc, LookAlikeEmailError) and (
-                await kit.throttle.allow_notice("register", email)
-            ):
-                owner = await _owner_address(kit, uow, email)
-                kit.mail.later(background, lambda: kit.mail.registration_attempt(owner))
-            return JSONResponse(None, status_code=status.HTTP_202_ACCEPTED)
-        except InvalidPasswordError as exc:
-            raise http_error(
-                status.HTTP_400_BAD_REQUEST, ErrorCode.REGISTER_INVALID_PASSWORD, exc.reasons
-            ) from None
-        await run_after_hook("on_after_register", kit.hooks.on_after_register(user, request))
-        if kit.settings.prevent_enumeration:
+        values: dict[str, Any] = body.model_dump()  # type: ignore[attr-defined]
+        refuse_privileged(values)
+        with answering(Flow.REGISTER):
+            user = await registration.register(uow, values, origin)
+        if prevent_enumeration:
             return JSONResponse(None, status_code=status.HTTP_202_ACCEPTED)
         return user
 
     return router
-
-
-async def _owner_address(kit: "UserKit[Any]", uow: UnitOfWork, email: str) -> str:
-    if uow.owned:
-        await uow.session.rollback()  # a lost insert race leaves the session failed
-    try:
-        existing = await kit.store(uow).get_by_email(email)
-    except SQLAlchemyError:
-        return email
-    return existing.email if existing is not None else email

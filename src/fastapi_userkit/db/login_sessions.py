@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.db.models import Timestamp
 from fastapi_userkit.exceptions import BadTokenError
-from fastapi_userkit.sessions import (
+from fastapi_userkit.login_sessions import (
     LoginSession,
     RefreshTokenReuseError,
     SessionStore,

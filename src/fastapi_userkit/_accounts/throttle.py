@@ -18,19 +18,15 @@ addresses cannot push other counters, such as lockouts, out of the limiter.
 import logging
 from typing import Any
 
-from fastapi import HTTPException, Request, status
-from starlette.requests import HTTPConnection
-
+from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._email import canonical_email
-from fastapi_userkit.client_ip import Network, client_ip
-from fastapi_userkit.config import UserKitSettings
-from fastapi_userkit.errors import ErrorCode
+from fastapi_userkit.exceptions import RateLimiterUnavailableError, TooManyRequestsError
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
-from fastapi_userkit.ratelimit import Limit, RateLimiter, RateLimiterUnavailableError, Usage
+from fastapi_userkit.ratelimit import Limit, RateLimiter, Usage
 
 logger = logging.getLogger("fastapi_userkit.ratelimit")
 
-_LIMITS = (
+LIMIT_NAMES = (
     "login_ip",
     "login_account_ip",
     "login_account",
@@ -41,116 +37,111 @@ _LIMITS = (
     "verify_ip",
     "register_notice_account",
 )
-
-
-def too_many(retry_after: int) -> HTTPException:
-    """The 429 of every limit, with `Retry-After`."""
-    return HTTPException(
-        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        detail=ErrorCode.TOO_MANY_REQUESTS.value,
-        headers={"Retry-After": str(retry_after)},
-    )
+"""The kit's limits, each read from the setting `rate_limit_<name>`."""
 
 
 class Throttle:
     """Applies the kit's limits with its `RateLimiter`.
 
+    Requests without a client address (`kit.users`, scripts) are never limited.
+
     Args:
-        settings: Limits and switches.
         limiter: Where counters live.
+        limits: Each of `LIMIT_NAMES` and its limit.
         hooks: For `on_lockout`.
-        trusted_proxies: Proxies whose forwarding headers are believed.
+        enabled: `False` turns every limit off.
+        trust_seconds: How long a successful login exempts its IP from the
+            per-account login limit (0: never).
     """
 
     def __init__(
         self,
-        settings: UserKitSettings,
         limiter: RateLimiter,
+        limits: dict[str, Limit],
         hooks: UserKitHooks,
-        trusted_proxies: tuple[Network, ...],
+        *,
+        enabled: bool = True,
+        trust_seconds: int = 0,
     ) -> None:
-        self.enabled = settings.rate_limit_enabled
+        self.enabled = enabled
         self.limiter = limiter
         self.hooks = hooks
-        self.trusted_proxies = trusted_proxies
-        self.trust_seconds = settings.login_trusted_ip_days * 86_400
-        self.limits = {
-            name: Limit.parse(getattr(settings, f"rate_limit_{name}")) for name in _LIMITS
-        }
-
-    def ip(self, connection: HTTPConnection) -> str:
-        """The client address of *connection* (see `fastapi_userkit.client_ip`)."""
-        return client_ip(connection, self.trusted_proxies)
+        self.trust_seconds = trust_seconds
+        self.limits = limits
 
     async def _call(self, method: str, *args: Any) -> Any:
         try:
             return await getattr(self.limiter, method)(*args)
         except RateLimiterUnavailableError:
             logger.error("rate limiter unavailable: refusing rather than not limiting")
-            raise HTTPException(
-                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-                detail=ErrorCode.RATE_LIMITER_UNAVAILABLE.value,
-                headers={"Retry-After": "5"},
-            ) from None
+            raise
 
-    def _login_keys(self, request: Request, email: str) -> list[tuple[str, Limit]]:
-        account, ip = canonical_email(email)[:320], self.ip(request)
+    def _login_keys(self, ip: str, email: str) -> list[tuple[str, Limit]]:
+        account = canonical_email(email)[:320]
         return [
             (f"login:ip:{ip}", self.limits["login_ip"]),
             (f"login:acct-ip:{account}:{ip}", self.limits["login_account_ip"]),
             (f"login:acct:{account}", self.limits["login_account"]),
         ]
 
-    def _trust_key(self, request: Request, email: str) -> str:
-        return f"login:ok:{canonical_email(email)[:320]}:{self.ip(request)}"
+    def _trust_key(self, ip: str, email: str) -> str:
+        return f"login:ok:{canonical_email(email)[:320]}:{ip}"
 
-    async def reserve_login(self, request: Request, email: str) -> list[str]:
+    async def reserve_login(self, origin: Origin, email: str) -> list[str]:
         """Count this attempt on every login counter *before* its password is checked,
-        so parallel guesses cannot slip past a limit; refuse (429) if one is full.
+        so parallel guesses cannot slip past a limit.
 
         Returns:
             The keys counted, to hand to `login_failed` or `login_succeeded`.
+
+        Raises:
+            TooManyRequestsError: a counter is full; nothing stays counted.
         """
-        if not self.enabled:
+        if not self.enabled or origin.ip is None:
             return []
-        keys = self._login_keys(request, email)
-        if await self._call("marked", self._trust_key(request, email)):
+        keys = self._login_keys(origin.ip, email)
+        if await self._call("marked", self._trust_key(origin.ip, email)):
             keys = keys[:2]  # the owner's known network: no per-account lock
         counted, refused = await self._count_in_order(keys)
         if refused is None:
             return counted
         for key in counted:  # a refused attempt checked no password: not a guess
             await self._call("refund", key)
-        raise too_many(await self._longest_wait(refused, keys[len(counted) :]))
+        raise TooManyRequestsError(await self._longest_wait(refused, keys[len(counted) :]))
 
-    async def login_failed(self, request: Request, email: str, counted: list[str]) -> None:
+    async def login_failed(self, origin: Origin, email: str, counted: list[str]) -> None:
         """Keep the failed attempt counted; call `on_lockout` for each counter it filled."""
-        for key, limit in self._login_keys(request, email):
+        if not counted or origin.ip is None:
+            return
+        for key, limit in self._login_keys(origin.ip, email):
             if key not in counted:
                 continue
             usage: Usage = await self._call("peek", key, limit)
             if usage.count == limit.count:
-                await run_after_hook("on_lockout", self.hooks.on_lockout(key, request))
+                await run_after_hook("on_lockout", self.hooks.on_lockout(key, origin.request))
 
-    async def login_succeeded(self, request: Request, email: str, counted: list[str]) -> None:
+    async def login_succeeded(self, origin: Origin, email: str, counted: list[str]) -> None:
         """Take the attempt back, clear the account-and-IP counter (the IP counter
         keeps its failures) and trust this IP for the account.
         """
-        if not self.enabled:
+        if not self.enabled or origin.ip is None:
             return
-        account_ip, _ = self._login_keys(request, email)[1]
+        account_ip, _ = self._login_keys(origin.ip, email)[1]
         for key in counted:
             await self._call("reset" if key == account_ip else "refund", key)
         if self.trust_seconds:
-            await self._call("mark", self._trust_key(request, email), self.trust_seconds)
+            await self._call("mark", self._trust_key(origin.ip, email), self.trust_seconds)
 
-    async def count(self, request: Request, action: str, email: str | None = None) -> None:
+    async def count(self, origin: Origin, action: str, email: str | None = None) -> None:
         """Count one *action* (`register`, `forgot_password`, `verify`) per IP and,
-        with *email*, per account; refuse (429) once a limit is passed.
+        with *email*, per account.
+
+        Raises:
+            TooManyRequestsError: a limit is passed.
         """
-        if not self.enabled:
+        if not self.enabled or origin.ip is None:
             return
-        keys = [(f"{action}:ip:{self.ip(request)}", self.limits[f"{action}_ip"])]
+        keys = [(f"{action}:ip:{origin.ip}", self.limits[f"{action}_ip"])]
         if email is not None:
             account = canonical_email(email)[:320]
             keys.append((f"{action}:acct:{account}", self.limits[f"{action}_account"]))
@@ -161,10 +152,10 @@ class Throttle:
         # first one refused in its window reaches `on_lockout`.
         key, limit = keys[len(counted) - 1]
         if refused.count == limit.count + 1:
-            await run_after_hook("on_lockout", self.hooks.on_lockout(key, request))
+            await run_after_hook("on_lockout", self.hooks.on_lockout(key, origin.request))
         for earlier in counted[:-1]:  # refused: it must not use up the IP's allowance
             await self._call("refund", earlier)
-        raise too_many(await self._longest_wait(refused, keys[len(counted) :]))
+        raise TooManyRequestsError(await self._longest_wait(refused, keys[len(counted) :]))
 
     async def allow_notice(self, action: str, email: str) -> bool:
         """Count one unsolicited notice of *action* (`register`) to *email*; return

@@ -13,9 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.types import Message
 
-from fastapi_userkit.db.outage import is_outage
-from fastapi_userkit.errors import ErrorCode, database_unavailable, store_unavailable
-from fastapi_userkit.sessions import SessionStoreUnavailableError
+from fastapi_userkit.db._outage import is_outage
+from fastapi_userkit.errors import ErrorCode, Flow, database_unavailable, http_exception
+from fastapi_userkit.exceptions import UnavailableError
 
 logger = logging.getLogger("fastapi_userkit.db")
 
@@ -62,8 +62,8 @@ class BoundedRoute(APIRoute):
                 # Without the submitted values: a password or token must not be echoed
                 # to the client nor printed in a traceback (hence `from None`).
                 raise RequestValidationError(redacted(exc.errors())) from None
-            except SessionStoreUnavailableError:
-                raise store_unavailable() from None
+            except UnavailableError as error:  # wherever it was raised: a 503, not a 500
+                raise http_exception(error, Flow.ACCOUNT) from None
             except Exception as error:
                 if is_outage(error):
                     logger.warning("database unreachable: %s", type(error).__name__)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi_userkit._keys import KeyRing
 from fastapi_userkit.exceptions import BadTokenError
-from fastapi_userkit.keys import KeyRing
 
-logger = logging.getLogger("fastapi_userkit.tokens")
+logger = logging.getLogger("fastapi_userkit._access_tokens")
 
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 ACCESS_TOKEN_TYP_HEADER = "at+jwt"  # noqa: S105 - a media type, not a secret

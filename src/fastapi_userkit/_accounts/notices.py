@@ -1,41 +1,62 @@
-"""The kit's e-mails: links built from settings, messages from templates, sent by
-the configured `EmailSender`, after the response.
+"""The kit's e-mails: links built from configured values (never from a request),
+messages from templates, delivered by the configured `EmailSender`.
+
+`AccountMail` only writes and sends; when a message goes out (after the response)
+is the operation's business, through `Origin.later`.
 """
 
 import logging
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from fastapi import BackgroundTasks
-
-from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.mail import EmailMessage, EmailSender
 from fastapi_userkit.mail_templates import EmailTemplates
 
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
 logger = logging.getLogger("fastapi_userkit.mail")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Where an e-mailed token leads: a frontend path with `{token}`, and how long
+    the token lives (told to the reader in minutes).
+    """
+
+    path: str
+    ttl: int
 
 
 class AccountMail:
     """Composes and sends the account e-mails of one kit.
 
     Args:
-        settings: Source of the link base URL, paths and token lifetimes.
         sender: Delivers the messages.
         templates: Writes the messages.
+        frontend_url: Base URL of the pages the links open (`""` for relative links).
+        reset: The reset page and the reset token's lifetime.
+        verify: The verification page and the verification token's lifetime.
+        email_change: The confirmation page and the e-mail-change token's lifetime.
     """
 
     def __init__(
-        self, settings: UserKitSettings, sender: EmailSender, templates: EmailTemplates
+        self,
+        sender: EmailSender,
+        templates: EmailTemplates,
+        *,
+        frontend_url: str,
+        reset: Link,
+        verify: Link,
+        email_change: Link,
     ) -> None:
-        self.settings = settings
         self.sender = sender
         self.templates = templates
+        self.frontend_url = frontend_url
+        self.reset = reset
+        self.verify = verify
+        self.email_change = email_change
 
-    def link(self, path: str, token: str) -> str:
-        """The link for *token* on the frontend page *path* (never from the request)."""
-        return (self.settings.frontend_url or "") + path.format(token=token)
+    def link(self, link: Link, token: str) -> str:
+        """The URL of *link* for *token* (never built from the request)."""
+        return self.frontend_url + link.path.format(token=token)
 
     async def deliver(self, message: EmailMessage) -> None:
         """Send *message*; a failure is logged with its cause, never raised."""
@@ -44,50 +65,33 @@ class AccountMail:
         except Exception:
             logger.exception("could not send %r to %s", message.subject, message.to)
 
-    def later(self, background: BackgroundTasks, *calls: "Callable[[], Awaitable[None]]") -> None:
-        """Run *calls* (mails, hooks) after the response has been sent, in order;
-        a failure is logged and the next call still runs.
-        """
-
-        async def run() -> None:
-            for call in calls:
-                try:
-                    await call()
-                except Exception:
-                    logger.exception("a task after the response failed")
-
-        background.add_task(run)
-
     async def reset_password(self, user: Any, token: str) -> None:
         """The reset link for *user*."""
-        s = self.settings
         await self.deliver(
             self.templates.reset_password(
                 email=user.email,
-                link=self.link(s.reset_password_path, token),
-                ttl_minutes=s.reset_password_token_ttl // 60,
+                link=self.link(self.reset, token),
+                ttl_minutes=self.reset.ttl // 60,
             )
         )
 
     async def verify_email(self, user: Any, token: str) -> None:
         """The verification link for *user*."""
-        s = self.settings
         await self.deliver(
             self.templates.verify_email(
                 email=user.email,
-                link=self.link(s.verify_email_path, token),
-                ttl_minutes=s.verify_token_ttl // 60,
+                link=self.link(self.verify, token),
+                ttl_minutes=self.verify.ttl // 60,
             )
         )
 
     async def confirm_email_change(self, new_email: str, token: str) -> None:
         """The confirmation link, sent to the new address."""
-        s = self.settings
         await self.deliver(
             self.templates.confirm_email_change(
                 new_email=new_email,
-                link=self.link(s.email_change_path, token),
-                ttl_minutes=s.email_change_token_ttl // 60,
+                link=self.link(self.email_change, token),
+                ttl_minutes=self.email_change.ttl // 60,
             )
         )
 
@@ -99,9 +103,10 @@ class AccountMail:
 
     async def registration_attempt(self, email: str) -> None:
         """The notice to the owner of an address someone tried to register again."""
-        base = self.settings.frontend_url
         await self.deliver(
-            self.templates.registration_attempt(email=email, login_link=base, reset_link=None)
+            self.templates.registration_attempt(
+                email=email, login_link=self.frontend_url or None, reset_link=None
+            )
         )
 
     async def password_changed(self, email: str) -> None:

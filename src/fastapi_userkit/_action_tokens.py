@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from fastapi_userkit._access_tokens import MAX_TOKEN_LENGTH
+from fastapi_userkit._keys import KeyRing
 from fastapi_userkit.exceptions import BadTokenError
-from fastapi_userkit.keys import KeyRing
-from fastapi_userkit.tokens import MAX_TOKEN_LENGTH
 
 _REQUIRED = ["exp", "iat", "sub", "aud", "iss", "jti", "bind"]
 

@@ -1,12 +1,15 @@
 """Login sessions: one per login, holding the refresh-token family.
 
+(A *login session* is what a user ends by logging out; the database sessions the
+kit uses are `AsyncSession`s inside a `UnitOfWork`, and never called sessions here.)
+
 A `SessionStore` keeps sessions and the hashes of their refresh tokens. Access
 tokens name their session (`sid`), so ending a session rejects its access tokens
 at once. Refresh tokens are opaque random strings; only their SHA-256 is stored.
 Each refresh rotates the token, and presenting a rotated token again revokes the
 whole session (its family).
 
-Implementations: `fastapi_userkit.db.sessions.SQLSessionStore` (default),
+Implementations: `fastapi_userkit.db.login_sessions.SQLSessionStore` (default),
 `MemorySessionStore` (tests, one process), and
 `fastapi_userkit.contrib.redis.RedisSessionStore` (extra `[redis]`).
 """
@@ -21,26 +24,26 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.exceptions import BadTokenError, UserKitError
+from fastapi_userkit.exceptions import (
+    BadTokenError,
+    RefreshTokenReuseError,
+    SessionStoreUnavailableError,
+)
+
+__all__ = [
+    "LoginSession",
+    "MemorySessionStore",
+    "RefreshTokenReuseError",
+    "SessionStore",
+    "SessionStoreProvider",
+    "SessionStoreUnavailableError",
+    "hash_refresh_token",
+    "is_session_id",
+    "new_refresh_token",
+    "new_session_id",
+]
 
 REFRESH_TOKEN_BYTES = 32  # 256 random bits
-
-
-class RefreshTokenReuseError(UserKitError):
-    """A refresh token that was already rotated was presented again; its session
-    has been revoked.
-
-    Attributes:
-        session: The revoked session.
-    """
-
-    def __init__(self, session: "LoginSession") -> None:
-        super().__init__("refresh token reused; session revoked")
-        self.session = session
-
-
-class SessionStoreUnavailableError(UserKitError):
-    """The session store cannot be reached; requests fail closed (503)."""
 
 
 @dataclass(frozen=True, slots=True)

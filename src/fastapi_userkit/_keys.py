@@ -5,19 +5,18 @@ each with a `kid`: for HMAC keys the first 16 hex digits of a domain-separated
 SHA-256 of the key, for public keys their RFC 7638 thumbprint. Tokens are signed
 with the newest key and verified with the key their `kid` names, with the one
 algorithm of the settings (RFC 8725 §3.1); `alg`, `jwk`, `jku`, `x5u` and any
-other header parameter are never trusted. Keys are read from the settings
-(`KeyRing.from_settings`) when `include_user_router()` runs, never at import.
+other header parameter are never trusted. The kit's builder reads the keys from the
+settings when `include_user_router()` runs, never at import.
 """
 
 import base64
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.exceptions import BadTokenError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -82,42 +81,6 @@ class KeyRing:
             self._keys[kid] = key
             self._jwks.append({**jwk, "kid": kid, "alg": self.algorithm, "use": "sig"})
 
-    @classmethod
-    def from_settings(cls, settings: UserKitSettings, secret: str | None) -> "KeyRing":
-        """Build the key ring *settings* describe.
-
-        Args:
-            settings: The kit's settings (algorithm, keys, older keys).
-            secret: The HMAC signing key (`secret_key`, or an ephemeral one);
-                ignored with an asymmetric algorithm.
-
-        Raises:
-            ConfigurationError: a key is missing, unreadable, not PEM, of the wrong
-                type or size, or given for the other family of algorithms; or an
-                asymmetric algorithm is set but `cryptography` is not installed.
-        """
-        algorithm = settings.jwt_algorithm
-        if algorithm in HMAC_ALGORITHMS:
-            if settings.jwt_private_key or settings.jwt_private_key_file:
-                _mismatch(algorithm, "USERKIT_JWT_PRIVATE_KEY(_FILE)", "USERKIT_SECRET_KEY")
-            if settings.jwt_public_key_files:
-                _mismatch(algorithm, "USERKIT_JWT_PUBLIC_KEY_FILES", "USERKIT_PREVIOUS_SECRET_KEYS")
-            if not secret:
-                raise ConfigurationError(f"USERKIT_SECRET_KEY is required with {algorithm}")
-            old = [key.get_secret_value().encode() for key in settings.previous_secret_keys]
-            return cls(algorithm, secret.encode(), old)
-        try:
-            from fastapi_userkit._asymmetric import load_private_key, load_public_key
-        except ImportError as exc:
-            raise ConfigurationError(
-                f"USERKIT_JWT_ALGORITHM={algorithm} needs the cryptography package: "
-                'pip install "fastapi-userkit[crypto]"'
-            ) from exc
-        if settings.previous_secret_keys:
-            _mismatch(algorithm, "USERKIT_PREVIOUS_SECRET_KEYS", "USERKIT_JWT_PUBLIC_KEY_FILES")
-        public = [load_public_key(algorithm, path) for path in settings.jwt_public_key_files]
-        return cls(algorithm, load_private_key(settings), public)
-
     @property
     def kids(self) -> list[str]:
         """The `kid` of every accepted key, the signing key first."""
@@ -177,10 +140,3 @@ def _header(token: str) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise BadTokenError("malformed token header")
     return header
-
-
-def _mismatch(algorithm: str, variable: str, instead: str) -> NoReturn:
-    raise ConfigurationError(
-        f"{variable} is set, but USERKIT_JWT_ALGORITHM={algorithm} cannot use it "
-        f"(use {instead}); change the algorithm or remove the setting"
-    )

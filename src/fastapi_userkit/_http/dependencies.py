@@ -1,0 +1,240 @@
+"""The kit's FastAPI dependencies: the caller (`Origin`), the authentication of the
+request, and the current-user guards for HTTP and WebSocket endpoints.
+"""
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import (
+    BackgroundTasks,
+    Depends,
+    HTTPException,
+    Query,
+    Request,
+    WebSocket,
+    WebSocketException,
+    status,
+)
+from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
+
+from fastapi_userkit._accounts.context import Call, Later, Origin, run_in_order
+from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions
+from fastapi_userkit._client_ip import Network, client_ip
+from fastapi_userkit._http.cookies import CookieConfig
+from fastapi_userkit.db._outage import is_outage
+from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.errors import (
+    Flow,
+    database_unavailable,
+    forbidden,
+    http_exception,
+    unauthorized,
+)
+from fastapi_userkit.exceptions import SessionStoreUnavailableError
+
+Dependency = Callable[..., Any]
+
+
+class BackgroundLater(Later):
+    """`Later` on the response's background tasks: the work runs once it is sent."""
+
+    def __init__(self, background: BackgroundTasks) -> None:
+        self.background = background
+
+    def add(self, *calls: Call) -> None:  # noqa: D102 - see Later
+        self.background.add_task(run_in_order, calls)
+
+
+@dataclass(frozen=True, slots=True)
+class Requirements:
+    """What a current-user dependency demands of the user."""
+
+    active: bool
+    verified: bool
+    superuser: bool
+    optional: bool
+
+    def status_for(self, user: Any | None) -> int | None:
+        """Return the refusal status for *user* (401 or 403), or `None` if it passes."""
+        if user is None or (self.active and not user.is_active):
+            return status.HTTP_401_UNAUTHORIZED
+        if (self.verified and not user.is_verified) or (self.superuser and not user.is_superuser):
+            return status.HTTP_403_FORBIDDEN
+        return None
+
+
+async def _no_token() -> None:
+    return None
+
+
+def _token_sent(request: Request) -> bool:
+    return bool(getattr(request.state, "userkit_token_sent", False))
+
+
+@dataclass
+class Dependencies:
+    """The dependencies of one kit, built once.
+
+    Args:
+        sessions: Resolves access tokens.
+        unit_of_work: The request's `UnitOfWork` dependency.
+        bearer: The `Authorization: Bearer` scheme, or `None` without bearer transport.
+        cookies: The cookie transport, or `None` without it.
+        trusted_proxies: Proxies whose forwarding headers name the client.
+    """
+
+    sessions: LoginSessions
+    unit_of_work: Dependency
+    bearer: OAuth2PasswordBearer | None
+    cookies: CookieConfig | None
+    trusted_proxies: tuple[Network, ...] = ()
+    origin: Dependency = field(init=False)
+    authentication: Dependency = field(init=False)
+    authenticated: Dependency = field(init=False)
+    _guards: dict[tuple[str, Requirements], Dependency] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.origin = self._build_origin()
+        self.authentication = self._build_authentication()
+        self.authenticated = self._build_authenticated()
+
+    def _build_origin(self) -> Dependency:
+        trusted = self.trusted_proxies
+
+        async def origin(request: Request, background: BackgroundTasks) -> Origin:
+            return Origin(
+                later=BackgroundLater(background),
+                request=request,
+                ip=client_ip(request, trusted),
+                user_agent=request.headers.get("user-agent"),
+            )
+
+        return origin
+
+    def _build_authentication(self) -> Dependency:
+        """The request's `Authentication | None`, run once per request.
+
+        The token comes from the `Authorization: Bearer` header (bearer transport)
+        or, failing that, from the access cookie (cookie transport); a
+        cookie-authenticated unsafe request must pass the CSRF checks (403
+        otherwise). Both schemes appear in OpenAPI.
+        """
+        sessions, cookies = self.sessions, self.cookies
+        bearer = self.bearer or _no_token
+        cookie = (
+            APIKeyCookie(name=cookies.access_name, auto_error=False, scheme_name="AccessCookie")
+            if cookies is not None
+            else _no_token
+        )
+
+        async def authentication(
+            request: Request,
+            token: Annotated[str | None, Depends(bearer)],
+            cookie_token: Annotated[str | None, Depends(cookie)],
+            uow: Annotated[UnitOfWork, Depends(self.unit_of_work)],
+        ) -> Authentication | None:
+            via_cookie = not token and bool(cookie_token)
+            # Remembered for the 401, whose challenge says whether a token was refused.
+            request.state.userkit_token_sent = bool(token or cookie_token)
+            try:
+                auth = await sessions.authenticate(token or cookie_token, uow)
+            except SessionStoreUnavailableError as error:
+                raise http_exception(error, Flow.ACCOUNT) from None
+            except Exception as error:  # the host's routes get the same 503 as the kit's
+                if is_outage(error):
+                    raise database_unavailable() from None
+                raise
+            if auth is not None and via_cookie and cookies is not None:
+                cookies.check_csrf(request)
+            return auth
+
+        return authentication
+
+    def _build_authenticated(self) -> Dependency:
+        """The dependency of routes that act on the caller's own session (logout,
+        session list): an active user with a live session, or 401.
+        """
+
+        async def authenticated(
+            request: Request,
+            auth: Annotated[Authentication | None, Depends(self.authentication)],
+        ) -> Authentication:
+            if auth is None or not auth.user.is_active:
+                raise unauthorized(token_sent=_token_sent(request))
+            return auth
+
+        return authenticated
+
+    def current_user(self, requirements: Requirements) -> Dependency:
+        """The HTTP guard for *requirements*; the same object for the same ones, so
+        FastAPI runs it once per request however often it is declared.
+        """
+        key = ("http", requirements)
+        if key not in self._guards:
+            self._guards[key] = self._build_current_user(requirements)
+        return self._guards[key]
+
+    def current_user_ws(self, requirements: Requirements) -> Dependency:
+        """The WebSocket guard for *requirements* (see `current_user`)."""
+        key = ("ws", requirements)
+        if key not in self._guards:
+            self._guards[key] = self._build_current_user_ws(requirements)
+        return self._guards[key]
+
+    def _build_current_user(
+        self, requirements: Requirements
+    ) -> Callable[..., Coroutine[Any, Any, Any]]:
+        async def current_user(
+            request: Request,
+            auth: Annotated[Authentication | None, Depends(self.authentication)],
+        ) -> Any:
+            user = auth.user if auth is not None else None
+            refusal = requirements.status_for(user)
+            if refusal is None:
+                return user
+            if requirements.optional:
+                return None
+            if refusal == status.HTTP_401_UNAUTHORIZED:
+                raise unauthorized(token_sent=_token_sent(request))
+            raise forbidden()
+
+        return current_user
+
+    def _build_current_user_ws(
+        self, requirements: Requirements
+    ) -> Callable[..., Coroutine[Any, Any, Any]]:
+        """The token is read from the `Authorization: Bearer` header, then the
+        `access_token` query parameter, then the access cookie (whose origin must be
+        the app's own or trusted). Failure closes the socket with 1008.
+        """
+        sessions, cookies, bearer = self.sessions, self.cookies, self.bearer is not None
+
+        async def current_user_ws(
+            websocket: WebSocket,
+            uow: Annotated[UnitOfWork, Depends(self.unit_of_work)],
+            access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
+        ) -> Any:
+            token = access_token if bearer else None
+            scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
+            if bearer and scheme.lower() == "bearer" and credentials:
+                token = credentials
+            if not token and cookies is not None:
+                token = websocket.cookies.get(cookies.access_name)
+                if token:
+                    try:  # a cookie rides along cross-site: refuse foreign origins
+                        cookies.check_origin(websocket)
+                    except HTTPException:
+                        raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION) from None
+            try:
+                auth = await sessions.authenticate(token, uow)
+            except SessionStoreUnavailableError:
+                raise WebSocketException(code=status.WS_1011_INTERNAL_ERROR) from None
+            user = auth.user if auth is not None else None
+            if requirements.status_for(user) is None:
+                return user
+            if requirements.optional:
+                return None
+            raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION)
+
+        return current_user_ws
