@@ -188,7 +188,9 @@ class TestUnavailable:
         registered = await host.register()
         assert registered.status_code == 201  # the user store is SQL; no session involved
         user_id = registered.json()["id"]
-        token = host.kit._parts.access_tokens.issue(user_id, 0, "00000000-0000-4000-8000-000000000000")
+        token = host.kit._parts.access_tokens.issue(
+            user_id, 0, "00000000-0000-4000-8000-000000000000"
+        )
         form = {"username": "alice@example.com", "password": PASSWORD}
         calls: list[tuple[str, str, dict[str, Any]]] = [
             ("POST", "/auth/jwt/login", {"data": form}),
