@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit unit-postgres unit-mariadb docs bench timing clean
+.PHONY: demo test lint typecheck unit unit-postgres unit-mariadb docs settings-reference bench timing clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,8 @@ demo: $(STAMP)
 test: lint typecheck unit unit-postgres unit-mariadb docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks
-	$(BIN)/ruff format --check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks tools
+	$(BIN)/ruff format --check src tests examples benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
@@ -42,6 +42,10 @@ unit-mariadb: $(STAMP)
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
+
+## Rewrite the settings reference page from the settings' docstrings.
+settings-reference: $(STAMP)
+	$(BIN)/python tools/settings_reference.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/current_user.py

@@ -139,3 +139,45 @@ def test_demo_app_on_uvicorn_like_a_new_user(tmp_path: Path) -> None:
     assert "USERKIT_SECRET_KEY is not set" in output
     assert "Traceback" not in output
     assert "SECRET-typed-pw-77" not in output
+
+
+def test_typed_host_passes_mypy_strict() -> None:
+    """`include_user_router` is generic in the user model: the example host's
+    `assert_type` calls hold under `mypy --strict`."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "examples/typed_host/main.py",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_typed_host_serves_its_own_model(tmp_path: Path) -> None:
+    from examples.typed_host.main import create_app as create_typed_app
+
+    settings = UserKitSettings(
+        secret_key=SECRET, bcrypt_rounds=4, database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db"
+    )
+    app, kit = create_typed_app(settings)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://t"
+        ) as client,
+    ):
+        await kit.users.create(email="t@example.com", password=PASSWORD)
+        tokens = await kit.users.open_session((await kit.users.get_by_email("t@example.com")).id)
+        headers = {"Authorization": f"Bearer {tokens.access_token}"}
+        assert (await client.get("/me/name", headers=headers)).json() == {"display_name": None}
+        assert (await client.post("/me/name?name=x", headers=headers)).json() == {
+            "email": "t@example.com"
+        }

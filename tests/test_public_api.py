@@ -46,3 +46,34 @@ def test_import_has_no_side_effects(tmp_path: Path) -> None:
 
 def test_py_typed_marker() -> None:
     assert (Path(fastapi_userkit.__file__).parent / "py.typed").exists()
+
+
+PACKAGE_DIR = Path(fastapi_userkit.__file__).parent
+PUBLIC_MODULES = sorted(
+    ".".join(
+        ("fastapi_userkit", *path.relative_to(PACKAGE_DIR).with_suffix("").parts)
+    ).removesuffix(".__init__")
+    for path in PACKAGE_DIR.rglob("*.py")
+    if not any(part.startswith("_") and part != "__init__.py" for part in path.parts[-3:])
+    and "routers" not in path.parts
+    and path.name != "__main__.py"
+)
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_module_declares_its_names(name: str) -> None:
+    """Private modules start with `_`; every other one says what it exports."""
+    import importlib
+
+    module = importlib.import_module(name)
+    exported = getattr(module, "__all__", None)
+    assert exported is not None, f"{name} has no __all__"
+    assert len(set(exported)) == len(exported)
+    for attribute in exported:
+        assert hasattr(module, attribute), f"{name}.{attribute}"
+
+
+def test_every_exception_is_exported_from_the_root() -> None:
+    from fastapi_userkit import exceptions
+
+    assert set(exceptions.__all__) <= set(fastapi_userkit.__all__)

@@ -37,6 +37,13 @@ from fastapi_userkit.exceptions import (
 )
 from fastapi_userkit.schemas import Email
 
+__all__ = [
+    "CommandError",
+    "build_parser",
+    "load_kit",
+    "main",
+]
+
 PROG = "userkit"
 EXIT_OK = 0
 EXIT_FAILURE = 1

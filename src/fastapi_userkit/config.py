@@ -6,13 +6,21 @@ Nothing here runs at import time: the environment is read when
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar, cast
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fastapi_userkit._client_ip import parse_networks
 from fastapi_userkit.ratelimit import Limit
+
+__all__ = [
+    "MIN_SECRET_BYTES",
+    "PLACEHOLDER_SECRETS",
+    "JWTAlgorithm",
+    "UserKitSettings",
+    "check_secret",
+]
 
 #: Secrets copied from tutorials and templates; refused whatever their length.
 PLACEHOLDER_SECRETS = frozenset(
@@ -37,6 +45,7 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 MIN_SECRET_BYTES = 32
 _HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+_G = TypeVar("_G", bound="SettingsGroup")
 JWTAlgorithm = Literal["HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"]
 
 
@@ -69,172 +78,252 @@ def _periodic(text: str) -> bool:
     )
 
 
-class UserKitSettings(BaseSettings):
-    """Configuration of one mounted kit.
+class SettingsGroup(BaseModel):
+    """One group of settings; its attribute docstrings are the fields' descriptions."""
 
-    Every field can be given as a keyword argument or through the environment
-    variable named `USERKIT_` + the field name in capitals, for example
-    `USERKIT_SECRET_KEY`. The instance is frozen once built.
-    """
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
-    model_config = SettingsConfigDict(
-        env_prefix="USERKIT_", frozen=True, extra="forbid", validate_default=True
-    )
+
+class TokenSettings(SettingsGroup):
+    """The keys that sign the kit's tokens, and how long each kind of token lives."""
 
     secret_key: SecretStr | None = None
-    """Key that signs access tokens with an HMAC algorithm (`HS256`, `HS384`,
-    `HS512`). At least 32 random bytes, and at least as long as the hash output.
-    When unset and the database is SQLite, an ephemeral key is generated with a
-    warning; with any other database an unset key is a `ConfigurationError`.
-    Not needed with an asymmetric `jwt_algorithm`."""
+    """Key that signs and verifies access tokens (and the e-mailed tokens) with an HMAC
+    algorithm (`HS256`, `HS384`, `HS512`). Not needed with `RS256`, `ES256` or `EdDSA`. See
+    [the rules below](settings.md#secret-key)."""
 
     previous_secret_keys: list[SecretStr] = Field(default_factory=list)
-    """Older HMAC keys, still accepted to verify access tokens but never used to
-    sign: put the old `secret_key` here when you rotate it, and remove it once
-    its tokens have expired. From the environment, a JSON list:
-    `USERKIT_PREVIOUS_SECRET_KEYS='["old-key"]'`."""
-
-    database_url: str = "sqlite+aiosqlite:///./userkit.db"
-    """SQLAlchemy async URL used when `include_user_router()` gets no `database=`."""
-
-    db_pool_size: int | None = Field(default=None, ge=1, le=1000)
-    """Connections kept open by the engine the kit creates (SQLAlchemy default: 5)."""
-
-    db_max_overflow: int | None = Field(default=None, ge=0, le=1000)
-    """Extra connections allowed under load (SQLAlchemy default: 10)."""
-
-    db_pool_timeout: float | None = Field(default=None, gt=0, le=300)
-    """Seconds to wait for a free connection before answering 503 (default: 30)."""
-
-    db_pool_recycle: int | None = Field(default=None, gt=0)
-    """Replace connections older than this many seconds (e.g. below a proxy's idle cut)."""
-
-    db_pool_pre_ping: bool = False
-    """Test each connection before use: survives silent drops at the cost of one
-    round trip per request. Without it, a dropped connection gives one 503 and the
-    pool is renewed."""
-
-    create_tables: bool | None = None
-    """Create the user table at startup when it is missing. `None` (default)
-    means: only when the database is SQLite. Use Alembic for anything else."""
-
-    access_token_ttl: int = Field(default=900, gt=0, le=86_400)
-    """Lifetime of an access token, in seconds."""
-
-    refresh_token_ttl: int = Field(default=1_209_600, gt=0)
-    """Lifetime of each refresh token, in seconds (14 days): a session unused for
-    this long ends. Every refresh issues a new token with a new lifetime."""
-
-    session_ttl: int = Field(default=2_592_000, gt=0)
-    """Absolute lifetime of a login session, in seconds (30 days): refreshing never
-    extends a session past it."""
+    """Older HMAC keys, still accepted to verify access tokens but never used to sign, for [key
+    rotation](../how-to/rotate-keys.md#rotate-an-hmac-key). Example: `'["<old key>"]'`. Each
+    entry must pass the rules of the secret key. Refused with `RS256`, `ES256` and `EdDSA`."""
 
     jwt_algorithm: JWTAlgorithm = "HS256"
-    """The one algorithm access tokens are signed and verified with. Never taken
-    from the token itself. `HS*` use `secret_key`; `RS256` (RSA, 2048 bits or
-    more), `ES256` (P-256) and `EdDSA` (Ed25519) use `jwt_private_key` or
-    `jwt_private_key_file` and publish their public keys at `/auth/jwks.json`."""
+    """The one algorithm tokens are signed and verified with. The token's own header never
+    chooses it. `HS*` use `USERKIT_SECRET_KEY`; the others use a private key and need the
+    extra `crypto`. See [signing keys](settings.md#signing-keys)."""
 
     jwt_private_key: SecretStr | None = None
-    """PEM text of the unencrypted private key that signs access tokens with an
-    asymmetric `jwt_algorithm`. Give this or `jwt_private_key_file`, not both."""
+    """The unencrypted PEM private key that signs access tokens with `RS256`, `ES256` or
+    `EdDSA`. A PEM written on one line, with literal `\\n` between its lines, is accepted
+    too. Set this or `USERKIT_JWT_PRIVATE_KEY_FILE`, not both."""
 
     jwt_private_key_file: Path | None = None
-    """Path to a PEM file holding the private signing key (see `jwt_private_key`).
-    Read when `include_user_router()` runs."""
+    """Path to a PEM file holding that private key, read when `include_user_router()` runs."""
 
     jwt_public_key_files: list[Path] = Field(default_factory=list)
-    """PEM public keys of earlier signing keys, still accepted to verify access
-    tokens (and published in the JWKS) but never used to sign. From the
-    environment, a JSON list of paths."""
+    """PEM public keys (`BEGIN PUBLIC KEY`) of earlier signing keys, still accepted to verify
+    access tokens and published at `GET /auth/jwks.json`, but never used to sign. Example:
+    `'["/run/secrets/old.pub.pem"]'`. Refused with the `HS*` algorithms."""
 
     jwt_audience: str = Field(default="fastapi-userkit", min_length=1)
-    """`aud` claim of access tokens; tokens for another audience are refused."""
+    """The `aud` claim written into access tokens and required from them. E-mailed tokens use
+    it with a suffix, such as `fastapi-userkit:reset`."""
 
     jwt_issuer: str = Field(default="fastapi-userkit", min_length=1)
-    """`iss` claim of access tokens; tokens from another issuer are refused."""
+    """The `iss` claim written into every token and required from it."""
 
-    bcrypt_rounds: int = Field(default=12, ge=4, le=31)
-    """bcrypt cost factor. Tests may use 4; production should keep 12 or more."""
+    access_token_ttl: int = Field(default=900, gt=0, le=86_400)
+    """Lifetime of an access token, in seconds. Also the `expires_in` of the token responses,
+    and the `Max-Age` of the access cookie."""
 
-    hash_concurrency: int = Field(default_factory=_default_hash_concurrency, ge=1, le=64)
-    """How many password hashes may run at once in the kit's thread pool."""
+    refresh_token_ttl: int = Field(default=1_209_600, gt=0)
+    """Lifetime of each refresh token, in seconds (14 days). Every refresh issues a new refresh
+    token with a new lifetime, so a session unused for this long ends. Also the `Max-Age` of
+    the refresh and CSRF cookies."""
 
-    require_verified_login: bool = False
-    """Refuse logins of users whose e-mail address is not verified yet."""
-
-    password_min_length: int = Field(default=8, ge=1)
-    """Shortest password accepted, in characters (NIST 800-63B: at least 8)."""
-
-    password_max_length: int = Field(default=128, ge=8, le=4096)
-    """Longest password accepted, in characters. Nothing is truncated below it."""
-
-    password_common_list: bool = True
-    """Refuse the 20,000 most common passwords of the bundled list (NIST 800-63B
-    blocklist), compared case-insensitively, and passwords built from predictable
-    pieces (repetitions, sequences, keyboard patterns, years, the service's name:
-    the app's `title` and `mail_from_name`)."""
-
-    password_require_lower: bool = False
-    """Require a lower-case letter. NIST 800-63B advises against composition rules."""
-
-    password_require_upper: bool = False
-    """Require an upper-case letter (a composition rule; off by default)."""
-
-    password_require_digit: bool = False
-    """Require a digit (a composition rule; off by default)."""
-
-    password_require_symbol: bool = False
-    """Require a character that is not a letter or digit (a composition rule; off
-    by default)."""
-
-    max_body_size: int = Field(default=65_536, ge=1024)
-    """Largest request body the kit's routes accept, in bytes (413 above it)."""
+    session_ttl: int = Field(default=2_592_000, gt=0)
+    """Absolute lifetime of a login session, in seconds (30 days), counted from the login.
+    Refreshing never extends a session past it."""
 
     reset_password_token_ttl: int = Field(default=3600, gt=0, le=604_800)
-    """Lifetime of a password-reset token, in seconds."""
+    """Lifetime of a password-reset link, in seconds."""
 
     verify_token_ttl: int = Field(default=3600, gt=0, le=2_592_000)
-    """Lifetime of an e-mail verification token, in seconds."""
+    """Lifetime of an e-mail verification link, in seconds."""
 
     email_change_token_ttl: int = Field(default=3600, gt=0, le=604_800)
-    """Lifetime of the link confirming a new e-mail address, in seconds."""
+    """Lifetime of the link that confirms a new address, in seconds."""
+
+    @model_validator(mode="after")
+    def _secret_fits_algorithm(self) -> "TokenSettings":
+        # RFC 7518 §3.2: an HMAC key at least as long as the hash output.
+        needed = _HMAC_KEY_BYTES.get(self.jwt_algorithm)
+        if needed is None:
+            return self  # asymmetric: the key ring checks the key files
+        if self.secret_key is not None and len(self.secret_key.get_secret_value()) < needed:
+            raise ValueError(f"secret_key must be at least {needed} bytes for {self.jwt_algorithm}")
+        for old in self.previous_secret_keys:
+            if len(old.get_secret_value()) < needed:
+                raise ValueError(
+                    f"every previous_secret_keys entry must be at least {needed} bytes "
+                    f"for {self.jwt_algorithm}"
+                )
+        return self
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_secret(value.get_secret_value())
+        return value
+
+    @field_validator("previous_secret_keys")
+    @classmethod
+    def _refuse_weak_previous_secrets(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for old in value:
+            check_secret(old.get_secret_value())
+        return value
+
+
+class DatabaseSettings(SettingsGroup):
+    """Where users and login sessions are kept: the database, its connection pool, and Redis.
+
+    The `USERKIT_DB_POOL_*` settings apply to the engine the kit creates from a URL
+    (`USERKIT_DATABASE_URL`, or a string passed as `database=`). An engine or sessionmaker of
+    your own keeps the pool options you gave it. Sizing them for several workers is explained in
+    [Deploy to production](../how-to/deploy.md#6-size-the-connection-pool).
+    """
+
+    database_url: str = "sqlite+aiosqlite:///./userkit.db"
+    """SQLAlchemy async URL, used when `include_user_router()` gets no `database=`."""
+
+    db_pool_size: int | None = Field(default=None, ge=1, le=1000)
+    """Connections each process keeps open in the pool of the engine the kit creates from the
+    URL."""
+
+    db_max_overflow: int | None = Field(default=None, ge=0, le=1000)
+    """Extra connections each process may open under load."""
+
+    db_pool_timeout: float | None = Field(default=None, gt=0, le=300)
+    """Seconds a request waits for a free connection; then it gets `503`
+    `DATABASE_UNAVAILABLE`."""
+
+    db_pool_recycle: int | None = Field(default=None, gt=0)
+    """Replace pooled connections older than this many seconds, for example below the idle
+    timeout of MySQL (`wait_timeout`) or of a proxy."""
+
+    db_pool_pre_ping: bool = False
+    """Test each connection before use: a connection dropped silently is replaced instead of
+    failing a request, at the cost of one round trip."""
+
+    create_tables: bool | None = None
+    """Create the kit's tables at startup when they are missing: the user table and, with the
+    default SQL session store, `userkit_session` and `userkit_refresh_token`. Not set: only
+    when the database is SQLite. `true`: on any database. `false`: never. The kit needs an
+    engine for this; see [Tables](../how-to/provide-db-sessions.md#tables)."""
+
+    redis_url: str | None = None
+    """A Redis URL, such as `redis://127.0.0.1:6379/0`, shared by every worker (extra `redis`).
+    When set, login sessions and rate-limit counters are kept there, unless
+    `include_user_router()` gets `session_store=` or `rate_limiter=`. See
+    [Redis](../how-to/redis.md) and [rate
+    limits](../how-to/rate-limits.md#share-the-counters-between-workers)."""
+
+    redis_prefix: str = Field(default="userkit:", min_length=1, max_length=64)
+    """Put before every key the kit writes to `USERKIT_REDIS_URL`; the rate-limit keys add
+    `rl:` (`userkit:rl:...`). Give each application sharing a Redis database its own."""
+
+
+class PasswordSettings(SettingsGroup):
+    """How passwords are hashed, and which new passwords are accepted.
+
+    The rules and their messages are listed in the
+    [HTTP API reference](http-api.md#password-policy).
+    """
+
+    bcrypt_rounds: int = Field(default=12, ge=4, le=31)
+    """bcrypt cost factor (log2 of the number of iterations). Stored hashes with another cost
+    are rehashed at the next successful login. Use 4 only in tests."""
+
+    hash_concurrency: int = Field(default_factory=_default_hash_concurrency, ge=1, le=64)
+    """How many password hashes may run at the same time in the kit's thread pool. Others wait
+    their turn."""
+
+    password_min_length: int = Field(default=8, ge=1)
+    """Shortest password accepted, in characters after NFKC normalisation."""
+
+    password_max_length: int = Field(default=128, ge=8, le=4096)
+    """Longest password accepted, in characters after NFKC normalisation. Passwords up to this
+    length count in full; nothing is truncated."""
+
+    password_common_list: bool = True
+    """Refuse the 20,000 most common passwords of the bundled list, compared
+    case-insensitively, and [predictable
+    passwords](../explanation/security.md#predictable-passwords): repetitions, sequences,
+    keyboard patterns, years and the service's name."""
+
+    password_require_lower: bool = False
+    """Require a lower-case letter. A composition rule, which NIST SP 800-63B advises against."""
+
+    password_require_upper: bool = False
+    """Require an upper-case letter (a composition rule)."""
+
+    password_require_digit: bool = False
+    """Require a digit (a composition rule)."""
+
+    password_require_symbol: bool = False
+    """Require a character that is not a letter or digit; a space counts (a composition rule)."""
+
+
+class AccountSettings(SettingsGroup):
+    """What the account routes allow."""
+
+    require_verified_login: bool = False
+    """When `true`, login refuses users whose e-mail address is not verified
+    (`LOGIN_USER_NOT_VERIFIED`), and `GET /users/me`, `PATCH /users/me`, `POST
+    /users/me/password`, `POST /users/me/email` and `DELETE /users/me` answer `403` for
+    them. See [Verify e-mail
+    addresses](../how-to/verify-email.md#refuse-logins-until-the-address-is-verified)."""
 
     prevent_enumeration: bool = False
-    """Make registration answer `202` alike for new and existing addresses; the
-    owner of an existing address gets a notice by e-mail instead."""
+    """When `true`, registration answers `202` alike for new and taken addresses, and the owner
+    of a taken address gets an e-mail instead. See [Hide which addresses have
+    accounts](../how-to/enumeration.md)."""
+
+    max_body_size: int = Field(default=65_536, ge=1024)
+    """Largest request body, in bytes, that the kit's routes accept. Larger bodies get `413`
+    (`REQUEST_TOO_LARGE`)."""
+
+
+class MailSettings(SettingsGroup):
+    """The kit's e-mails: where their links lead, and how they are sent.
+
+    See [Send the kit's e-mails](../how-to/send-email.md).
+    """
 
     frontend_url: str | None = None
-    """Base URL of the pages that receive the e-mailed links, e.g.
-    `https://app.example.com`. Links are never built from the request's `Host`."""
+    """Base URL of the pages that receive the e-mailed links, such as
+    `https://app.example.com`; a trailing `/` is removed. Links are never built from the
+    request. Without it, links are only the path."""
 
     reset_password_path: str = "/reset-password?token={token}"  # noqa: S105 - a path
-    """Path of the reset page, appended to `frontend_url`."""
+    """Path of the reset page, appended to `USERKIT_FRONTEND_URL`."""
 
     verify_email_path: str = "/verify-email?token={token}"
-    """Path of the verification page, appended to `frontend_url`."""
+    """Path of the verification page."""
 
     email_change_path: str = "/confirm-email?token={token}"
-    """Path of the page confirming a new address, appended to `frontend_url`."""
+    """Path of the page that confirms a new address."""
 
     smtp_host: str | None = None
-    """SMTP server; when set (and no `email_sender=` is given) mail goes out by SMTP
-    instead of being logged."""
+    """SMTP server. When set, and `include_user_router()` gets no `email_sender=`, the kit's
+    e-mails go out by SMTP; otherwise they are written to the log."""
 
     smtp_port: int = Field(default=587, gt=0, lt=65_536)
-    """SMTP port (587 for STARTTLS, 465 for implicit TLS)."""
+    """SMTP port: 587 for STARTTLS, 465 for implicit TLS."""
 
     smtp_username: str | None = None
     """SMTP login, if the server needs one."""
 
     smtp_password: SecretStr | None = None
-    """SMTP password."""
+    """Password of the SMTP login."""
 
     smtp_starttls: bool = True
-    """Upgrade the SMTP connection with STARTTLS."""
+    """Upgrade the connection with STARTTLS; sending fails if the server does not offer it.
+    Ignored when `USERKIT_SMTP_SSL` is `true`."""
 
     smtp_ssl: bool = False
-    """Connect with implicit TLS (port 465) instead of STARTTLS."""
+    """Connect with implicit TLS instead of STARTTLS. Set `USERKIT_SMTP_PORT=465` with it."""
 
     mail_from: str = "no-reply@localhost"
     """Sender address of the kit's e-mails."""
@@ -242,56 +331,80 @@ class UserKitSettings(BaseSettings):
     mail_from_name: str | None = None
     """Sender display name of the kit's e-mails."""
 
+    @field_validator("reset_password_path", "verify_email_path", "email_change_path")
+    @classmethod
+    def _one_token_placeholder(cls, value: str) -> str:
+        if value.count("{token}") != 1 or value.replace("{token}", "").count("{") > 0:
+            raise ValueError("must contain `{token}` exactly once and no other braces")
+        return value
+
+    @field_validator("frontend_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")) or any(c in value for c in "\r\n "):
+            raise ValueError("must be an http(s) URL such as https://app.example.com")
+        return value.rstrip("/")
+
+
+class TransportSettings(SettingsGroup):
+    """How access and refresh tokens travel: bearer tokens, cookies, or both.
+
+    At least one of the two transports must be on.
+    """
+
     bearer_transport: bool = True
-    """Accept access tokens in the `Authorization: Bearer` header and mount the
-    `/auth/jwt/...` routes."""
+    """Mount the `/auth/jwt/...` routes and accept access tokens in the `Authorization: Bearer`
+    header."""
 
     cookie_transport: bool = False
-    """Mount `/auth/cookie/...` and accept the access token from an HttpOnly cookie
-    (unsafe requests then need the CSRF token). Can be on with bearer at once."""
+    """Mount the `/auth/cookie/...` routes and accept the access token from its `HttpOnly`
+    cookie; unsafe requests authenticated by cookie then need the CSRF token. Can be on
+    together with bearer transport. See [Use cookies](../how-to/cookie-transport.md)."""
 
     cookie_secure: bool = True
-    """Mark cookies `Secure` and give them the `__Host-` prefix. Turn off only for
-    local development over plain http."""
+    """Mark the kit's cookies `Secure` and give their names the `__Host-` prefix. Turn off only
+    for local development over plain `http`."""
 
     cookie_samesite: Literal["lax", "strict"] = "lax"
-    """`SameSite` attribute of the kit's cookies."""
+    """The `SameSite` attribute of the kit's cookies."""
 
     csrf_trusted_origins: list[str] = Field(default_factory=list)
-    """Origins besides the app's own allowed to send cookie-authenticated unsafe
-    requests, e.g. `["https://app.example.com"]` (JSON list in the environment)."""
+    """Origins besides the app's own that may send cookie-authenticated unsafe requests, for
+    example `'["http://localhost:5173"]'`."""
 
-    redis_url: str | None = None
-    """Redis shared by every worker, e.g. `redis://127.0.0.1:6379/0` (extra
-    `[redis]`). When set, login sessions and rate limits live there unless
-    `session_store=` / `rate_limiter=` say otherwise."""
+    @model_validator(mode="after")
+    def _some_transport(self) -> "TransportSettings":
+        if not (self.bearer_transport or self.cookie_transport):
+            raise ValueError("turn on bearer_transport or cookie_transport (or both)")
+        return self
 
-    redis_prefix: str = Field(default="userkit:", min_length=1, max_length=64)
-    """Prefix of every key the kit writes to `redis_url` (rate limits add `rl:`)."""
 
-    trusted_proxies: list[str] = Field(default_factory=list)
-    """Addresses or CIDRs of reverse proxies whose `X-Forwarded-For` / `Forwarded`
-    headers are believed (JSON list). Empty: the socket peer is the client."""
+class RateLimitSettings(SettingsGroup):
+    """Rate limits and lockout. Each limit is `COUNT/SECONDS`, two whole numbers of at least 1:
+    `5/900` allows 5 events per 900 seconds. See
+    [Tune rate limits and lockout](../how-to/rate-limits.md).
+    """
 
     rate_limit_enabled: bool = True
-    """Limit login failures, registrations, and reset and verification requests."""
+    """Apply the limits below. `false` turns them all off."""
 
     rate_limit_login_ip: str = "100/900"
-    """Failed logins per client IP, as COUNT/SECONDS, whatever the account."""
+    """Failed logins per client IP, whatever the account."""
 
     rate_limit_login_account_ip: str = "5/900"
     """Failed logins per account and client IP."""
 
     rate_limit_login_account: str = "20/3600"
-    """Failed logins per account from every IP. IPs that logged into the account
-    successfully in the last `login_trusted_ip_days` are exempt, so an attacker
-    cannot lock the owner out of their usual networks."""
+    """Failed logins per account, from every IP except those that logged into the account in
+    the last `USERKIT_LOGIN_TRUSTED_IP_DAYS` days."""
 
     login_trusted_ip_days: int = Field(default=30, ge=0, le=365)
-    """How long a successful login exempts its IP from the per-account limit."""
+    """How long a successful login exempts its IP from the per-account limit. `0`: never."""
 
     rate_limit_register_ip: str = "20/3600"
-    """Registration attempts per client IP."""
+    """Registration requests per client IP."""
 
     rate_limit_forgot_password_account: str = "3/3600"  # noqa: S105 - a limit
     """Password-reset requests per address."""
@@ -307,37 +420,12 @@ class UserKitSettings(BaseSettings):
 
     rate_limit_register_notice_account: str = "3/86400"
     """E-mails telling the owner of an address that someone tried to register it
-    (with `prevent_enumeration`), per address; past it they are dropped, so
-    registrations from many IPs cannot flood an inbox."""
+    (`prevent_enumeration`), per address; past it they are dropped."""
 
-    @model_validator(mode="after")
-    def _some_transport(self) -> "UserKitSettings":
-        if not (self.bearer_transport or self.cookie_transport):
-            raise ValueError("turn on bearer_transport or cookie_transport (or both)")
-        return self
-
-    @model_validator(mode="after")
-    def _secret_fits_algorithm(self) -> "UserKitSettings":
-        # RFC 7518 §3.2: an HMAC key at least as long as the hash output.
-        needed = _HMAC_KEY_BYTES.get(self.jwt_algorithm)
-        if needed is None:
-            return self  # asymmetric: the key ring checks the key files
-        if self.secret_key is not None and len(self.secret_key.get_secret_value()) < needed:
-            raise ValueError(f"secret_key must be at least {needed} bytes for {self.jwt_algorithm}")
-        for old in self.previous_secret_keys:
-            if len(old.get_secret_value()) < needed:
-                raise ValueError(
-                    f"every previous_secret_keys entry must be at least {needed} bytes "
-                    f"for {self.jwt_algorithm}"
-                )
-        return self
-
-    @field_validator("reset_password_path", "verify_email_path", "email_change_path")
-    @classmethod
-    def _one_token_placeholder(cls, value: str) -> str:
-        if value.count("{token}") != 1 or value.replace("{token}", "").count("{") > 0:
-            raise ValueError("must contain `{token}` exactly once and no other braces")
-        return value
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Reverse proxies whose `Forwarded` or `X-Forwarded-For` headers are believed, for example
+    `'["10.0.0.0/8"]'`. Empty: the connection's peer is the client. See [Behind a reverse
+    proxy](../how-to/rate-limits.md#behind-a-reverse-proxy)."""
 
     @field_validator(
         "rate_limit_login_ip",
@@ -364,25 +452,101 @@ class UserKitSettings(BaseSettings):
         parse_networks(value)
         return value
 
-    @field_validator("frontend_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.startswith(("https://", "http://")) or any(c in value for c in "\r\n "):
-            raise ValueError("must be an http(s) URL such as https://app.example.com")
-        return value.rstrip("/")
 
-    @field_validator("secret_key")
-    @classmethod
-    def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            check_secret(value.get_secret_value())
-        return value
+GROUPS: dict[str, type[SettingsGroup]] = {
+    "tokens": TokenSettings,
+    "database": DatabaseSettings,
+    "passwords": PasswordSettings,
+    "accounts": AccountSettings,
+    "mail": MailSettings,
+    "transport": TransportSettings,
+    "rate_limits": RateLimitSettings,
+}
+"""Each group of settings, by the attribute of `UserKitSettings` that returns it."""
 
-    @field_validator("previous_secret_keys")
+
+class UserKitSettings(
+    TokenSettings,
+    DatabaseSettings,
+    PasswordSettings,
+    AccountSettings,
+    MailSettings,
+    TransportSettings,
+    RateLimitSettings,
+    BaseSettings,
+):
+    """Configuration of one mounted kit.
+
+    Every field can be given as a keyword argument or through the environment
+    variable named `USERKIT_` + the field name in capitals, for example
+    `USERKIT_SECRET_KEY`. The fields come in groups (`tokens`, `database`,
+    `passwords`, `accounts`, `mail`, `transport`, `rate_limits`); a group can also be
+    given whole, as `UserKitSettings(passwords=PasswordSettings(bcrypt_rounds=4))`,
+    and read whole, as `settings.passwords.bcrypt_rounds`. The instance is frozen
+    once built.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="USERKIT_",
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+        use_attribute_docstrings=True,
+    )
+
+    @model_validator(mode="before")
     @classmethod
-    def _refuse_weak_previous_secrets(cls, value: list[SecretStr]) -> list[SecretStr]:
-        for old in value:
-            check_secret(old.get_secret_value())
-        return value
+    def _flatten_groups(cls, data: Any) -> Any:
+        """Accept a group given whole: its fields join the flat ones."""
+        if not isinstance(data, dict) or not GROUPS.keys() & data.keys():
+            return data
+        flat = {k: v for k, v in data.items() if k not in GROUPS}
+        for name in GROUPS.keys() & data.keys():
+            group = data[name]
+            values = group.model_dump(exclude_unset=True) if isinstance(group, BaseModel) else group
+            if not isinstance(values, dict):
+                raise ValueError(f"{name} must be a {GROUPS[name].__name__} or a mapping")
+            twice = sorted(flat.keys() & values.keys())
+            if twice:
+                raise ValueError(f"{', '.join(twice)} given both alone and in {name}")
+            flat.update(values)
+        return flat
+
+    def _group(self, group: type[_G]) -> _G:
+        values = {name: getattr(self, name) for name in group.model_fields}
+        return cast(_G, group.model_construct(**values))
+
+    @property
+    def tokens(self) -> TokenSettings:
+        """The keys and tokens settings."""
+        return self._group(TokenSettings)
+
+    @property
+    def database(self) -> DatabaseSettings:
+        """The database settings."""
+        return self._group(DatabaseSettings)
+
+    @property
+    def passwords(self) -> PasswordSettings:
+        """The passwords settings."""
+        return self._group(PasswordSettings)
+
+    @property
+    def accounts(self) -> AccountSettings:
+        """The accounts settings."""
+        return self._group(AccountSettings)
+
+    @property
+    def mail(self) -> MailSettings:
+        """The e-mail settings."""
+        return self._group(MailSettings)
+
+    @property
+    def transport(self) -> TransportSettings:
+        """The transport settings."""
+        return self._group(TransportSettings)
+
+    @property
+    def rate_limits(self) -> RateLimitSettings:
+        """The rate limits settings."""
+        return self._group(RateLimitSettings)

@@ -15,6 +15,11 @@ from typing import Any
 
 from fastapi import Request, Response
 
+__all__ = [
+    "UserKitHooks",
+    "run_after_hook",
+]
+
 logger = logging.getLogger("fastapi_userkit.hooks")
 
 

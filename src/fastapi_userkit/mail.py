@@ -25,6 +25,14 @@ import anyio.to_thread
 
 from fastapi_userkit.exceptions import MailDeliveryError
 
+__all__ = [
+    "EmailMessage",
+    "EmailSender",
+    "LoggingEmailSender",
+    "MailDeliveryError",
+    "SMTPEmailSender",
+]
+
 logger = logging.getLogger("fastapi_userkit.mail")
 
 _HEADER_BREAKERS = ("\r", "\n", "\0")

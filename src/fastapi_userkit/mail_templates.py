@@ -11,6 +11,12 @@ from typing import NamedTuple
 
 from fastapi_userkit.mail import EmailMessage
 
+__all__ = [
+    "EmailTemplates",
+    "Link",
+    "Part",
+]
+
 
 class Link(NamedTuple):
     """A link in a message body: shown in full in the text, as an anchor in HTML."""

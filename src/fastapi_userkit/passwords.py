@@ -20,6 +20,13 @@ import anyio
 import anyio.to_thread
 import bcrypt
 
+__all__ = [
+    "BcryptHasher",
+    "LegacyBcryptHasher",
+    "PasswordHash",
+    "PasswordHasher",
+]
+
 T = TypeVar("T")
 
 _PREHASH_KEY = b"fastapi-userkit bcrypt-sha256 v1"

@@ -17,6 +17,22 @@ from types import MappingProxyType
 from fastapi_userkit._patterns import Piece, decompose
 from fastapi_userkit.exceptions import InvalidPasswordError
 
+__all__ = [
+    "MIN_LOCAL_PART",
+    "MIN_UNPREDICTABLE",
+    "PasswordPolicy",
+    "PasswordRule",
+    "PasswordValidator",
+    "common_password_rule",
+    "common_passwords",
+    "composition_rules",
+    "email_rule",
+    "fold",
+    "length_rule",
+    "not_blank_rule",
+    "predictable_rule",
+]
+
 PasswordRule = Callable[[str, str | None], str | list[str] | None]
 """A rule takes the password and the account's e-mail (when known) and returns
 why the password is refused: one reason, or a list of reasons for a rule that

@@ -3,6 +3,14 @@
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+__all__ = [
+    "ModelT",
+    "UserPage",
+    "UserProtocol",
+    "UserStore",
+    "UserT",
+]
+
 
 class UserProtocol(Protocol):
     """What the kit needs from a user object (an ORM row in the default store)."""

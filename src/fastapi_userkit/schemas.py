@@ -13,6 +13,27 @@ from fastapi_userkit._email import validate_address
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.exceptions import ConfigurationError
 
+__all__ = [
+    "PRIVILEGED_FIELDS",
+    "BearerResponse",
+    "CurrentPassword",
+    "Email",
+    "EmailChangeRequest",
+    "EmailRequest",
+    "LoginRequest",
+    "PasswordChange",
+    "RefreshRequest",
+    "ResetPasswordRequest",
+    "SessionRead",
+    "TokenRequest",
+    "TokenResponse",
+    "UserAdminUpdate",
+    "UserCreate",
+    "UserRead",
+    "UserSchemas",
+    "UserUpdate",
+]
+
 PRIVILEGED_FIELDS = frozenset(
     {
         "id",

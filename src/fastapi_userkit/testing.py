@@ -24,6 +24,11 @@ from fastapi_userkit.login_sessions import LoginSession
 if TYPE_CHECKING:
     from fastapi_userkit._kit import UserKit
 
+__all__ = [
+    "create_user_and_headers",
+    "override_current_user",
+]
+
 
 async def create_user_and_headers(
     kit: "UserKit[Any]",

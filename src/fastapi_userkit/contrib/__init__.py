@@ -2,3 +2,5 @@
 
 Nothing here is imported by `import fastapi_userkit`.
 """
+
+__all__: list[str] = []

@@ -13,6 +13,10 @@ from fastapi_userkit.passwords import PasswordHasher
 if TYPE_CHECKING:
     import argon2
 
+__all__ = [
+    "Argon2Hasher",
+]
+
 _PREFIX = "$argon2"
 
 

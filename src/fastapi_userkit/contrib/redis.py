@@ -33,6 +33,10 @@ from fastapi_userkit.login_sessions import (
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+__all__ = [
+    "RedisSessionStore",
+]
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 

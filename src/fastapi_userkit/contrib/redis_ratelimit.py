@@ -29,6 +29,10 @@ from fastapi_userkit.ratelimit import Limit, MemoryRateLimiter, RateLimiter, Usa
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+__all__ = [
+    "RedisRateLimiter",
+]
+
 _T = TypeVar("_T")
 _log = logging.getLogger("fastapi_userkit.ratelimit")
 _MAX_KEY = 200  # bytes of a caller's key stored as is; longer ones are hashed

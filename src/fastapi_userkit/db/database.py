@@ -23,6 +23,12 @@ from sqlalchemy.ext.asyncio import (
 
 from fastapi_userkit.exceptions import ConfigurationError
 
+__all__ = [
+    "Database",
+    "DatabaseSource",
+    "UnitOfWork",
+]
+
 logger = logging.getLogger("fastapi_userkit.db")
 
 DatabaseSource = str | AsyncEngine | async_sessionmaker[AsyncSession] | Callable[..., Any]

@@ -4,6 +4,11 @@ from sqlalchemy.orm import DeclarativeBase
 
 from fastapi_userkit.db.models import UserMixin
 
+__all__ = [
+    "User",
+    "UserKitBase",
+]
+
 
 class UserKitBase(DeclarativeBase):
     """Declarative base of the default model; hosts with a base of their own

@@ -23,6 +23,15 @@ from fastapi_userkit.login_sessions import (
     SessionStoreProvider,
 )
 
+__all__ = [
+    "SESSION_TABLES",
+    "BoundSQLSessionStore",
+    "LoginSessionRow",
+    "RefreshTokenRow",
+    "SQLSessionStore",
+    "SessionBase",
+]
+
 
 def _aware(value: datetime) -> datetime:
     # SQLite and MariaDB return naive datetimes even for timezone-aware columns.

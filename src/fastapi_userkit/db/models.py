@@ -15,6 +15,16 @@ from sqlalchemy import Boolean, DateTime, Integer, String, Uuid
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
+__all__ = [
+    "EMAIL_MAX_LENGTH",
+    "SKELETON_LENGTH",
+    "EmailString",
+    "IntegerIdUserMixin",
+    "Timestamp",
+    "UserColumns",
+    "UserMixin",
+]
+
 EMAIL_MAX_LENGTH = 320
 SKELETON_LENGTH = 64
 

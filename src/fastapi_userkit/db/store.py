@@ -12,6 +12,10 @@ from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.exceptions import UserAlreadyExistsError
 from fastapi_userkit.protocols import UserPage, UserStore, UserT
 
+__all__ = [
+    "SQLAlchemyUserStore",
+]
+
 
 class SQLAlchemyUserStore(UserStore[UserT], Generic[UserT]):
     """Users in a SQLAlchemy table; flushes, never commits.
