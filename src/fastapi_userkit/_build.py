@@ -17,7 +17,7 @@ from sqlalchemy import Table
 from fastapi_userkit._access_tokens import AccessTokenCodec
 from fastapi_userkit._accounts import Accounts, build_accounts
 from fastapi_userkit._accounts.notices import AccountMail, Link
-from fastapi_userkit._accounts.throttle import LIMIT_NAMES, Throttle
+from fastapi_userkit._accounts.throttle import Throttle
 from fastapi_userkit._action_tokens import ActionTokenCodec, Purpose
 from fastapi_userkit._client_ip import parse_networks
 from fastapi_userkit._http.cookies import CookieConfig
@@ -274,7 +274,11 @@ def throttle(settings: UserKitSettings, limiter: RateLimiter, hooks: UserKitHook
     """The rate limits the settings describe."""
     return Throttle(
         limiter,
-        {name: Limit.parse(getattr(settings, f"rate_limit_{name}")) for name in LIMIT_NAMES},
+        {
+            name.removeprefix("rate_limit_"): Limit.parse(value)
+            for name, value in settings.rate_limits.model_dump().items()
+            if name.startswith("rate_limit_") and isinstance(value, str)
+        },
         hooks,
         enabled=settings.rate_limit_enabled,
         trust_seconds=settings.login_trusted_ip_days * 86_400,

@@ -6,9 +6,17 @@ Nothing here runs at import time: the environment is read when
 
 import os
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fastapi_userkit._client_ip import parse_networks
@@ -46,6 +54,18 @@ PLACEHOLDER_SECRETS = frozenset(
 MIN_SECRET_BYTES = 32
 _HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 _G = TypeVar("_G", bound="SettingsGroup")
+
+
+def _valid_limit(value: str) -> str:
+    try:
+        Limit.parse(value)
+    except ValueError as exc:
+        raise ValueError("must be COUNT/SECONDS, e.g. 5/900") from exc
+    return value
+
+
+LimitText = Annotated[str, AfterValidator(_valid_limit)]
+"""A rate limit as `COUNT/SECONDS`, such as `5/900`."""
 JWTAlgorithm = Literal["HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"]
 
 
@@ -390,35 +410,35 @@ class RateLimitSettings(SettingsGroup):
     rate_limit_enabled: bool = True
     """Apply the limits below. `false` turns them all off."""
 
-    rate_limit_login_ip: str = "100/900"
+    rate_limit_login_ip: LimitText = "100/900"
     """Failed logins per client IP, whatever the account."""
 
-    rate_limit_login_account_ip: str = "5/900"
+    rate_limit_login_account_ip: LimitText = "5/900"
     """Failed logins per account and client IP."""
 
-    rate_limit_login_account: str = "20/3600"
+    rate_limit_login_account: LimitText = "20/3600"
     """Failed logins per account, from every IP except those that logged into the account in
     the last `USERKIT_LOGIN_TRUSTED_IP_DAYS` days."""
 
     login_trusted_ip_days: int = Field(default=30, ge=0, le=365)
     """How long a successful login exempts its IP from the per-account limit. `0`: never."""
 
-    rate_limit_register_ip: str = "20/3600"
+    rate_limit_register_ip: LimitText = "20/3600"
     """Registration requests per client IP."""
 
-    rate_limit_forgot_password_account: str = "3/3600"  # noqa: S105 - a limit
+    rate_limit_forgot_password_account: LimitText = "3/3600"  # noqa: S105 - a limit
     """Password-reset requests per address."""
 
-    rate_limit_forgot_password_ip: str = "30/3600"  # noqa: S105 - a limit
+    rate_limit_forgot_password_ip: LimitText = "30/3600"  # noqa: S105 - a limit
     """Password-reset requests per client IP."""
 
-    rate_limit_verify_account: str = "3/3600"
+    rate_limit_verify_account: LimitText = "3/3600"
     """Verification requests per address."""
 
-    rate_limit_verify_ip: str = "30/3600"
+    rate_limit_verify_ip: LimitText = "30/3600"
     """Verification requests per client IP."""
 
-    rate_limit_register_notice_account: str = "3/86400"
+    rate_limit_register_notice_account: LimitText = "3/86400"
     """E-mails telling the owner of an address that someone tried to register it
     (`prevent_enumeration`), per address; past it they are dropped."""
 
@@ -426,25 +446,6 @@ class RateLimitSettings(SettingsGroup):
     """Reverse proxies whose `Forwarded` or `X-Forwarded-For` headers are believed, for example
     `'["10.0.0.0/8"]'`. Empty: the connection's peer is the client. See [Behind a reverse
     proxy](../how-to/rate-limits.md#behind-a-reverse-proxy)."""
-
-    @field_validator(
-        "rate_limit_login_ip",
-        "rate_limit_login_account_ip",
-        "rate_limit_login_account",
-        "rate_limit_register_ip",
-        "rate_limit_forgot_password_account",
-        "rate_limit_forgot_password_ip",
-        "rate_limit_verify_account",
-        "rate_limit_verify_ip",
-        "rate_limit_register_notice_account",
-    )
-    @classmethod
-    def _limit(cls, value: str) -> str:
-        try:
-            Limit.parse(value)
-        except ValueError as exc:
-            raise ValueError("must be COUNT/SECONDS, e.g. 5/900") from exc
-        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -26,19 +26,6 @@ from fastapi_userkit.ratelimit import Limit, RateLimiter, Usage
 
 logger = logging.getLogger("fastapi_userkit.ratelimit")
 
-LIMIT_NAMES = (
-    "login_ip",
-    "login_account_ip",
-    "login_account",
-    "register_ip",
-    "forgot_password_account",
-    "forgot_password_ip",
-    "verify_account",
-    "verify_ip",
-    "register_notice_account",
-)
-"""The kit's limits, each read from the setting `rate_limit_<name>`."""
-
 
 class Throttle:
     """Applies the kit's limits with its `RateLimiter`.
@@ -47,7 +34,10 @@ class Throttle:
 
     Args:
         limiter: Where counters live.
-        limits: Each of `LIMIT_NAMES` and its limit.
+        limits: Each limit by name: `login_ip`, `login_account_ip`, `login_account`,
+            `register_ip`, `forgot_password_account`, `forgot_password_ip`,
+            `verify_account`, `verify_ip` and `register_notice_account` (the settings
+            `rate_limit_<name>`).
         hooks: For `on_lockout`.
         enabled: `False` turns every limit off.
         trust_seconds: How long a successful login exempts its IP from the

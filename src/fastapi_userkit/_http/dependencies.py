@@ -91,13 +91,13 @@ class Dependencies:
     trusted_proxies: tuple[Network, ...] = ()
     origin: Dependency = field(init=False)
     authentication: Dependency = field(init=False)
-    authenticated: Dependency = field(init=False)
+    logged_in: Dependency = field(init=False)
     _guards: dict[tuple[str, Requirements], Dependency] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.origin = self._build_origin()
         self.authentication = self._build_authentication()
-        self.authenticated = self._build_authenticated()
+        self.logged_in = self._build_logged_in()
 
     def _build_origin(self) -> Dependency:
         trusted = self.trusted_proxies
@@ -151,12 +151,12 @@ class Dependencies:
 
         return authentication
 
-    def _build_authenticated(self) -> Dependency:
+    def _build_logged_in(self) -> Dependency:
         """The dependency of routes that act on the caller's own session (logout,
         session list): an active user with a live session, or 401.
         """
 
-        async def authenticated(
+        async def logged_in(
             request: Request,
             auth: Annotated[Authentication | None, Depends(self.authentication)],
         ) -> Authentication:
@@ -164,7 +164,7 @@ class Dependencies:
                 raise unauthorized(token_sent=_token_sent(request))
             return auth
 
-        return authenticated
+        return logged_in
 
     def current_user(self, requirements: Requirements) -> Dependency:
         """The HTTP guard for *requirements*; the same object for the same ones, so

@@ -75,7 +75,7 @@ def create_admin_router(
     async def patch_user(
         id: str,
         body: UserAdminUpdate,
-        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Any:

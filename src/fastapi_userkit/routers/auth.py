@@ -160,7 +160,7 @@ def create_auth_router(
 
     @router.post("/jwt/logout", status_code=status.HTTP_204_NO_CONTENT, name="auth:jwt.logout")
     async def log_out(
-        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:
@@ -170,7 +170,7 @@ def create_auth_router(
         "/jwt/logout-all", status_code=status.HTTP_204_NO_CONTENT, name="auth:jwt.logout_all"
     )
     async def log_out_everywhere(
-        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:

@@ -116,7 +116,7 @@ def create_cookie_router(
         responses=_CSRF_RESPONSE,
     )
     async def cookie_log_out(
-        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Response:

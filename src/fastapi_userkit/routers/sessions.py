@@ -21,7 +21,7 @@ def create_sessions_router(
 
     @router.get("/sessions", name="auth:sessions")
     async def list_sessions(
-        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
     ) -> list[SessionRead]:
         return [
@@ -41,7 +41,7 @@ def create_sessions_router(
     )
     async def delete_session(
         session_id: str,
-        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:

@@ -52,7 +52,7 @@ def create_users_router(
     async def update_me(
         body: update_schema,  # type: ignore[valid-type]
         user: Annotated[Any, Depends(current_user)],
-        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Any:
@@ -77,7 +77,7 @@ def create_users_router(
     async def change_password(
         body: PasswordChange,
         user: Annotated[Any, Depends(current_user)],
-        auth: Annotated[Authentication, Depends(deps.authenticated)],
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:
