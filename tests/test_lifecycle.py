@@ -16,6 +16,11 @@ from tests.conftest import PASSWORD, Host
 FRONTEND = "https://app.example.com"
 
 
+def oauth_error(code: str) -> dict[str, str]:
+    """The token endpoint's refusal: RFC 6749 §5.2 `error` beside the kit's code."""
+    return {"error": "invalid_grant", "error_description": code, "detail": code}
+
+
 class Outbox(EmailSender):
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -309,7 +314,7 @@ class TestVerification:
         r = await h.client.post(
             "/auth/jwt/login", data={"username": "alice@example.com", "password": PASSWORD}
         )
-        assert r.json() == {"detail": "LOGIN_USER_NOT_VERIFIED"}
+        assert r.json() == oauth_error("LOGIN_USER_NOT_VERIFIED")
         await h.client.post("/auth/request-verify-token", json={"email": "alice@example.com"})
         await h.client.post("/auth/verify", json={"token": outbox.token("alice@example.com")})
         assert await tokens_for(h)

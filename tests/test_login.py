@@ -8,6 +8,11 @@ from fastapi_userkit import UserKitHooks
 from tests.conftest import PASSWORD, SECRET, Host
 
 
+def oauth_error(code: str) -> dict[str, str]:
+    """The token endpoint's refusal: RFC 6749 §5.2 `error` beside the kit's code."""
+    return {"error": "invalid_grant", "error_description": code, "detail": code}
+
+
 class TestLogin:
     async def test_form_login(self, host: Host) -> None:
         await host.register()
@@ -71,7 +76,7 @@ class TestLogin:
             "/auth/jwt/login", data={"username": email, "password": password}
         )
         assert response.status_code == 400
-        assert response.json() == {"detail": "LOGIN_BAD_CREDENTIALS"}
+        assert response.json() == oauth_error("LOGIN_BAD_CREDENTIALS")
 
     async def test_inactive_user_gets_bad_credentials(self, host: Host) -> None:
         user = await host.kit.users.create(
@@ -81,7 +86,7 @@ class TestLogin:
         response = await host.client.post(
             "/auth/jwt/login", data={"username": "off@example.com", "password": PASSWORD}
         )
-        assert response.json() == {"detail": "LOGIN_BAD_CREDENTIALS"}
+        assert response.json() == oauth_error("LOGIN_BAD_CREDENTIALS")
 
     async def test_unverified_user_refused_when_required(self, make_host, make_settings) -> None:  # type: ignore[no-untyped-def]
         h: Host = await make_host(settings=make_settings(require_verified_login=True))
@@ -89,12 +94,12 @@ class TestLogin:
         wrong = await h.client.post(
             "/auth/jwt/login", data={"username": "alice@example.com", "password": "nope nope"}
         )
-        assert wrong.json() == {"detail": "LOGIN_BAD_CREDENTIALS"}  # password checked first
+        assert wrong.json() == oauth_error("LOGIN_BAD_CREDENTIALS")  # password checked first
         response = await h.client.post(
             "/auth/jwt/login", data={"username": "alice@example.com", "password": PASSWORD}
         )
         assert response.status_code == 400
-        assert response.json() == {"detail": "LOGIN_USER_NOT_VERIFIED"}
+        assert response.json() == oauth_error("LOGIN_USER_NOT_VERIFIED")
         await h.kit.users.create(email="ok@example.com", password=PASSWORD, is_verified=True)
         assert await h.login("ok@example.com")
 

@@ -37,7 +37,7 @@ from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, Password
 from fastapi_userkit.policy import PasswordPolicy
 from fastapi_userkit.protocols import UserStore
 from fastapi_userkit.ratelimit import Limit, MemoryRateLimiter, RateLimiter
-from fastapi_userkit.schemas import UserSchemas
+from fastapi_userkit.schemas import UserSchemas, with_password_lengths
 
 logger = logging.getLogger("fastapi_userkit")
 
@@ -63,6 +63,8 @@ class Parts:
     deps: Dependencies
     route_class: type[APIRoute]
     cookies: CookieConfig | None
+    password_lengths: tuple[int, int] | None
+    """The policy's password length bounds, published in the request schemas."""
     access_tokens: AccessTokenCodec
     action_tokens: ActionTokenCodec
     password_hash: PasswordHash
@@ -354,12 +356,18 @@ def build(
     def users(uow: UnitOfWork) -> UserStore[Any]:
         return SQLAlchemyUserStore(uow.session, user_model)
 
+    policy = password_policy or default_policy(settings, hooks, service_names)
+    schemas = UserSchemas(
+        read=schemas.read,
+        create=with_password_lengths(schemas.create, policy.lengths),  # type: ignore[arg-type]
+        update=with_password_lengths(schemas.update, policy.lengths),  # type: ignore[arg-type]
+    )
     accounts = build_accounts(
         users=user_store or users,
         parse_id=parse_id,
         user_model=user_model,
         hashing=password_hash,
-        policy=password_policy or default_policy(settings, hooks, service_names),
+        policy=policy,
         throttle=throttle(settings, limiter, hooks),
         access_tokens=access_tokens,
         action_tokens=action_tokens,
@@ -403,6 +411,7 @@ def build(
         deps=deps,
         route_class=bounded_route_class(settings.max_body_size),
         cookies=cookies,
+        password_lengths=policy.lengths,
         access_tokens=access_tokens,
         action_tokens=action_tokens,
         password_hash=password_hash,

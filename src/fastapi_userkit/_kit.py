@@ -211,7 +211,13 @@ def _routers(parts: Parts, exclude: Collection[str]) -> list[tuple[str, APIRoute
         )
     groups += [
         ("sessions", "/auth", lambda: create_sessions_router(accounts.sessions, deps, route)),
-        ("reset", "/auth", lambda: create_reset_router(accounts.reset, deps, route)),
+        (
+            "reset",
+            "/auth",
+            lambda: create_reset_router(
+                accounts.reset, deps, route, password_lengths=parts.password_lengths
+            ),
+        ),
         (
             "verify",
             "/auth",
@@ -227,6 +233,7 @@ def _routers(parts: Parts, exclude: Collection[str]) -> list[tuple[str, APIRoute
                 route,
                 schemas,
                 require_verified=verified,
+                password_lengths=parts.password_lengths,
             ),
         ),
         (
@@ -246,7 +253,13 @@ def _routers(parts: Parts, exclude: Collection[str]) -> list[tuple[str, APIRoute
         (
             "admin",
             "/users",
-            lambda: create_admin_router(accounts.administration, deps, route, schemas.read),
+            lambda: create_admin_router(
+                accounts.administration,
+                deps,
+                route,
+                schemas.read,
+                password_lengths=parts.password_lengths,
+            ),
         ),
         ("jwks", "/auth", lambda: create_jwks_router(parts.keys, route)),
     ]

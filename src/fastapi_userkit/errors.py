@@ -78,7 +78,7 @@ class Flow(StrEnum):
     LOGIN = "login"
     """The password grant of the login routes."""
     TOKEN_GRANT = "token-grant"  # noqa: S105 - a flow name
-    """The refresh grant of `POST /auth/jwt/login` (RFC 6749 §5.2 answers)."""
+    """The refresh grant of `POST /auth/jwt/login` (RFC 6749 §5.2 answers, status 400)."""
     REFRESH = "refresh"
     RESET = "reset"
     VERIFY = "verify"
@@ -108,8 +108,9 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=dict)
     reasons: bool = False
     """Send `{"code": ..., "reason": error.reasons}` as the detail."""
-    oauth: bool = False
-    """Send the RFC 6749 §5.2 body `{"error": "invalid_grant", ...}` beside `detail`."""
+    oauth: str | None = None
+    """The RFC 6749 §5.2 `error` (`invalid_grant`, ...) sent beside `detail` by the
+    token endpoint."""
 
 
 _400 = status.HTTP_400_BAD_REQUEST
@@ -133,18 +134,26 @@ ANSWERS: Mapping[type[UserKitError], Mapping[Flow | None, Answer]] = MappingProx
             Flow.RESET: Answer(_400, ErrorCode.RESET_PASSWORD_INVALID_PASSWORD, reasons=True),
             None: Answer(_400, ErrorCode.UPDATE_USER_INVALID_PASSWORD, reasons=True),
         },
-        InvalidCredentialsError: {None: Answer(_400, ErrorCode.LOGIN_BAD_CREDENTIALS)},
-        UnverifiedLoginError: {None: Answer(_400, ErrorCode.LOGIN_USER_NOT_VERIFIED)},
+        InvalidCredentialsError: {
+            None: Answer(_400, ErrorCode.LOGIN_BAD_CREDENTIALS, oauth="invalid_grant")
+        },
+        UnverifiedLoginError: {
+            None: Answer(_400, ErrorCode.LOGIN_USER_NOT_VERIFIED, oauth="invalid_grant")
+        },
         WrongPasswordError: {None: Answer(_400, ErrorCode.CURRENT_PASSWORD_INVALID)},
         BadTokenError: {
             Flow.RESET: Answer(_400, ErrorCode.RESET_PASSWORD_BAD_TOKEN),
             Flow.VERIFY: Answer(_400, ErrorCode.VERIFY_USER_BAD_TOKEN),
             Flow.EMAIL_CHANGE: Answer(_400, ErrorCode.EMAIL_CHANGE_BAD_TOKEN),
-            Flow.TOKEN_GRANT: Answer(_400, ErrorCode.REFRESH_TOKEN_INVALID, NO_STORE, oauth=True),
+            Flow.TOKEN_GRANT: Answer(
+                _400, ErrorCode.REFRESH_TOKEN_INVALID, NO_STORE, oauth="invalid_grant"
+            ),
             None: Answer(401, ErrorCode.REFRESH_TOKEN_INVALID, _REFRESH_401),
         },
         RefreshTokenReuseError: {
-            Flow.TOKEN_GRANT: Answer(_400, ErrorCode.REFRESH_TOKEN_REUSED, NO_STORE, oauth=True),
+            Flow.TOKEN_GRANT: Answer(
+                _400, ErrorCode.REFRESH_TOKEN_REUSED, NO_STORE, oauth="invalid_grant"
+            ),
             None: Answer(401, ErrorCode.REFRESH_TOKEN_REUSED, _REFRESH_401),
         },
         AlreadyVerifiedError: {None: Answer(_400, ErrorCode.VERIFY_USER_ALREADY_VERIFIED)},
@@ -199,16 +208,16 @@ def http_exception(error: UserKitError, flow: Flow) -> HTTPException:
 
 
 def error_body(error: UserKitError, flow: Flow) -> JSONResponse:
-    """*error* as a complete response, for the answers `HTTPException` cannot give
-    (the RFC 6749 body of the token endpoint).
+    """*error* as a complete response, with the RFC 6749 §5.2 `error` when it has
+    one: the token endpoint's answers, which `HTTPException` cannot give.
     """
     answer = answer_for(error, flow)
     if answer is None:
         raise error
     detail = _detail(answer, error)
     body: dict[str, Any] = {"detail": detail}
-    if answer.oauth:
-        body = {"error": "invalid_grant", "error_description": detail, **body}
+    if answer.oauth is not None:
+        body = {"error": answer.oauth, "error_description": detail, **body}
     return JSONResponse(body, status_code=answer.status, headers=_headers(answer, error))
 
 

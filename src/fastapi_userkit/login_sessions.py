@@ -106,6 +106,12 @@ class SessionStore(Protocol):
         """Return the session, revoked or not, or `None` if unknown."""
         ...
 
+    async def find(self, refresh_hash: str) -> LoginSession | None:
+        """Return the session the refresh token *refresh_hash* belongs to, without
+        spending it, or `None` if the token is unknown.
+        """
+        ...
+
     async def rotate(
         self, old_hash: str, new_hash: str, ttl: timedelta, now: datetime
     ) -> LoginSession:
@@ -171,6 +177,10 @@ class MemorySessionStore(SessionStore, SessionStoreProvider):
 
     async def get(self, session_id: str) -> LoginSession | None:  # noqa: D102
         return self._sessions.get(session_id)
+
+    async def find(self, refresh_hash: str) -> LoginSession | None:  # noqa: D102
+        token = self._tokens.get(refresh_hash)
+        return self._sessions.get(token.session_id) if token is not None else None
 
     async def rotate(  # noqa: D102
         self, old_hash: str, new_hash: str, ttl: timedelta, now: datetime

@@ -223,13 +223,20 @@ class PasswordPolicy:
             reason at once.
         validators: Async validators run after the rules, in order, whatever the
             rules found. An exception they raise propagates (the request fails).
+        lengths: The shortest and longest password the rules accept, when known:
+            published in the API's schema, so clients (and fuzzers) can tell.
     """
 
     def __init__(
-        self, rules: Sequence[PasswordRule], *, validators: Sequence[PasswordValidator] = ()
+        self,
+        rules: Sequence[PasswordRule],
+        *,
+        validators: Sequence[PasswordValidator] = (),
+        lengths: tuple[int, int] | None = None,
     ) -> None:
         self.rules = tuple(rules)
         self.validators = tuple(validators)
+        self.lengths = lengths
 
     @classmethod
     def default(
@@ -271,7 +278,7 @@ class PasswordPolicy:
         rules += composition_rules(
             lower=require_lower, upper=require_upper, digit=require_digit, symbol=require_symbol
         )
-        return cls(rules, validators=validators)
+        return cls(rules, validators=validators, lengths=(min_length, max_length))
 
     async def reasons(self, password: str, email: str | None = None) -> list[str]:
         """Return every reason *password* is refused; empty when it is accepted."""

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    create_model,
+    model_validator,
+)
 
 from fastapi_userkit._email import validate_address
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
@@ -126,9 +135,10 @@ class UserAdminUpdate(_StoredFields):
     password: str | None = None
     current_password: str | None = None
     """Needed with `email` or `password` when the superuser edits their own account."""
-    is_active: bool | None = None
-    is_superuser: bool | None = None
-    is_verified: bool | None = None
+    # Strict: lax mode would store `0`, `1` or `"yes"` in a privileged flag.
+    is_active: StrictBool | None = None
+    is_superuser: StrictBool | None = None
+    is_verified: StrictBool | None = None
 
 
 class LoginRequest(BaseModel):
@@ -161,7 +171,9 @@ class RefreshRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    refresh_token: str = Field(min_length=1, max_length=256)
+    refresh_token: str
+    """Any string: one that is not a live refresh token is refused as a bad token
+    (401), whatever its length or shape; the request's size is bounded instead."""
 
 
 class PasswordChange(BaseModel):
@@ -253,3 +265,37 @@ class UserSchemas:
                     f"{schema.__name__} declares {', '.join(privileged)}: users could set "
                     "them on their own account. Remove them from the self-service schema."
                 )
+
+
+PASSWORD_FIELDS = ("password", "new_password")
+"""Fields that carry a new password, whose policy bounds the schema publishes."""
+
+
+def with_password_lengths(
+    schema: type[BaseModel], lengths: tuple[int, int] | None
+) -> type[BaseModel]:
+    """A subclass of *schema* whose new-password fields publish *lengths* in the
+    OpenAPI schema (`minLength`, `maxLength`) without enforcing them there: the
+    password policy still answers with every reason (400), not a bare 422.
+    *schema* itself when the lengths are unknown (a host's own policy).
+    """
+    if lengths is None:
+        return schema
+    low, high = lengths
+    fields: dict[str, Any] = {}
+    for name in PASSWORD_FIELDS:
+        field = schema.model_fields.get(name)
+        if field is None:
+            continue
+        extra: dict[str, Any] = {"minLength": low, "maxLength": high, "format": "password"}
+        fields[name] = (
+            field.annotation,
+            Field(default=field.default, json_schema_extra=extra, description=field.description),
+        )
+    if not fields:
+        return schema
+    bounded: type[BaseModel] = create_model(
+        schema.__name__, __base__=schema, __module__=schema.__module__, **fields
+    )
+    bounded.__doc__ = schema.__doc__
+    return bounded

@@ -60,7 +60,8 @@ class Credentials:
         if password is None:
             raise WrongPasswordError()
         counted = await self.throttle.reserve_login(origin, user.email)
-        valid, _ = await self.hashing.verify_and_update(password, user.hashed_password)
+        async with self.throttle.unless_answered(counted):
+            valid, _ = await self.hashing.verify_and_update(password, user.hashed_password)
         if valid:
             await self.throttle.login_succeeded(origin, user.email, counted)
             return

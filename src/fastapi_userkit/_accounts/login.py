@@ -49,9 +49,10 @@ class Login:
 
         Effects, in order: the attempt is counted on every login counter before the
         password is checked; a failure keeps it counted and runs `on_login_failed`;
-        a success takes it back and trusts the client's IP for the account; an
-        upgraded hash and the new session are committed; *respond* turns the user and
-        the tokens into the response, which `on_after_login` receives.
+        an outage gives it back; a success takes it back and trusts the client's IP
+        for the account; an upgraded hash is committed; then the new session is
+        written and committed; *respond* turns the user and the tokens into the
+        response, which `on_after_login` receives.
 
         Raises:
             TooManyRequestsError: a login counter is full (no password is checked).
@@ -60,17 +61,21 @@ class Login:
                 still committed).
         """
         counted = await self.throttle.reserve_login(origin, email)
-        try:
-            user = await self.credentials.authenticate(self.users(uow), email, password)
-        except InvalidCredentialsError:
-            await self.throttle.login_failed(origin, email, counted)
-            await run_after_hook(
-                "on_login_failed", self.hooks.on_login_failed(email, origin.request)
-            )
-            raise
+        async with self.throttle.unless_answered(counted):
+            try:
+                user = await self.credentials.authenticate(self.users(uow), email, password)
+            except InvalidCredentialsError:
+                await self.throttle.login_failed(origin, email, counted)
+                await run_after_hook(
+                    "on_login_failed", self.hooks.on_login_failed(email, origin.request)
+                )
+                raise
         await self.throttle.login_succeeded(origin, email, counted)
+        # The database work (an upgraded hash) is committed before the session is
+        # written: a session store outside the database (Redis) is not rolled back,
+        # so a commit that fails must not leave a live session nobody holds.
+        await uow.commit()
         if self.require_verified and not user.is_verified:
-            await uow.commit()  # keeps an upgraded hash
             raise UnverifiedLoginError()
         tokens = await self.sessions.open(uow, user, origin)
         await uow.commit()

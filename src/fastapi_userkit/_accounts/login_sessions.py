@@ -112,9 +112,12 @@ class LoginSessions:
     ) -> tuple[Any, TokenResponse]:
         """Rotate *refresh_token*, commit, and return the user and a new pair.
 
-        A refresh token presented a second time revokes its session; the revocation
-        is committed, then `on_refresh_token_reuse` runs. A session whose user is
-        gone or inactive is ended and committed.
+        Effects, in order: the token's session and its user are read first, so a
+        failure there (an outage: 503) leaves the token unspent for the client's
+        retry; a session whose user is gone or inactive is ended and committed; the
+        token is spent and a new one stored; commit. A token presented a second
+        time revokes its session; the revocation is committed, then
+        `on_refresh_token_reuse` runs.
 
         Raises:
             BadTokenError: unknown, expired or spent token, ended session, or a user
@@ -124,24 +127,25 @@ class LoginSessions:
         if not refresh_token or len(refresh_token) > MAX_REFRESH_TOKEN_LENGTH:
             raise BadTokenError("refresh token is empty or too long")
         store = self.store.bind(uow)
+        old_hash = hash_refresh_token(refresh_token)
+        found = await store.find(old_hash)
+        if found is None:
+            raise BadTokenError("unknown refresh token")
+        user = await self.users(uow).get(self.parse_id(found.user_id))
+        if user is None or not user.is_active:
+            await store.revoke(found.id)
+            await uow.commit()
+            raise BadTokenError("the session's user is gone or inactive")
         new_token, new_hash = new_refresh_token()
         ttl = timedelta(seconds=self.refresh_ttl)
         try:
-            session = await store.rotate(
-                hash_refresh_token(refresh_token), new_hash, ttl, datetime.now(UTC)
-            )
-        except RefreshTokenReuseError as exc:
+            session = await store.rotate(old_hash, new_hash, ttl, datetime.now(UTC))
+        except RefreshTokenReuseError:
             await uow.commit()  # keep the revocation
-            owner = await self.users(uow).get(self.parse_id(exc.session.user_id))
             await run_after_hook(
-                "on_refresh_token_reuse", self.hooks.on_refresh_token_reuse(owner, origin.request)
+                "on_refresh_token_reuse", self.hooks.on_refresh_token_reuse(user, origin.request)
             )
             raise
-        user = await self.users(uow).get(self.parse_id(session.user_id))
-        if user is None or not user.is_active:
-            await store.revoke(session.id)
-            await uow.commit()
-            raise BadTokenError("the session's user is gone or inactive")
         pair = self._pair(user, session.id, new_token)
         await uow.commit()
         return user, pair

@@ -81,9 +81,10 @@ class Registration:
             InvalidPasswordError: the policy refused the password.
             UserAlreadyExistsError: the address is taken (not in enumeration-safe mode).
         """
-        await self.throttle.count(origin, "register")
+        counted = await self.throttle.count(origin, "register")
         try:
-            return await self.create(uow, values, origin)
+            async with self.throttle.unless_answered(counted):
+                return await self.create(uow, values, origin)
         except UserAlreadyExistsError as exc:
             if not self.prevent_enumeration:
                 raise

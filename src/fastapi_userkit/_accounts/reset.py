@@ -49,18 +49,19 @@ class PasswordReset:
         Raises:
             TooManyRequestsError: a limit is reached.
         """
-        await self.throttle.count(origin, "forgot_password", email)
-        await self.tokens.offer(
-            uow,
-            Purpose.RESET_PASSWORD,
-            email,
-            origin,
-            eligible=lambda user: bool(user.is_active),
-            deliver=lambda user, token: (
-                lambda: self.mail.reset_password(user, token),
-                lambda: self.hooks.on_after_forgot_password(user, token, origin.request),
-            ),
-        )
+        counted = await self.throttle.count(origin, "forgot_password", email)
+        async with self.throttle.unless_answered(counted):
+            await self.tokens.offer(
+                uow,
+                Purpose.RESET_PASSWORD,
+                email,
+                origin,
+                eligible=lambda user: bool(user.is_active),
+                deliver=lambda user, token: (
+                    lambda: self.mail.reset_password(user, token),
+                    lambda: self.hooks.on_after_forgot_password(user, token, origin.request),
+                ),
+            )
 
     async def complete(self, uow: UnitOfWork, token: str, password: str, origin: Origin) -> Any:
         """Set a new password with a reset token.

@@ -16,11 +16,18 @@ addresses cannot push other counters, such as lockouts, out of the limiter.
 """
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._email import canonical_email
-from fastapi_userkit.exceptions import RateLimiterUnavailableError, TooManyRequestsError
+from fastapi_userkit.exceptions import (
+    RateLimiterUnavailableError,
+    TooManyRequestsError,
+    UnavailableError,
+    UserKitError,
+)
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 from fastapi_userkit.ratelimit import Limit, RateLimiter, Usage
 
@@ -122,22 +129,25 @@ class Throttle:
         if self.trust_seconds:
             await self._call("mark", self._trust_key(origin.ip, email), self.trust_seconds)
 
-    async def count(self, origin: Origin, action: str, email: str | None = None) -> None:
+    async def count(self, origin: Origin, action: str, email: str | None = None) -> list[str]:
         """Count one *action* (`register`, `forgot_password`, `verify`) per IP and,
         with *email*, per account.
+
+        Returns:
+            The keys counted, for `unless_answered`.
 
         Raises:
             TooManyRequestsError: a limit is passed.
         """
         if not self.enabled or origin.ip is None:
-            return
+            return []
         keys = [(f"{action}:ip:{origin.ip}", self.limits[f"{action}_ip"])]
         if email is not None:
             account = canonical_email(email)[:320]
             keys.append((f"{action}:acct:{account}", self.limits[f"{action}_account"]))
         counted, refused = await self._count_in_order(keys)
         if refused is None:
-            return
+            return counted
         # The full counter keeps counting refused requests, so that only the
         # first one refused in its window reaches `on_lockout`.
         key, limit = keys[len(counted) - 1]
@@ -146,6 +156,31 @@ class Throttle:
         for earlier in counted[:-1]:  # refused: it must not use up the IP's allowance
             await self._call("refund", earlier)
         raise TooManyRequestsError(await self._longest_wait(refused, keys[len(counted) :]))
+
+    @asynccontextmanager
+    async def unless_answered(self, counted: list[str]) -> AsyncIterator[None]:
+        """Keep the attempt counted on *counted* only if the block answers it: an
+        outage (a database error, an unreachable store) gives it back, so that a
+        client retrying during an outage, as `Retry-After` invites, is not locked out.
+        An answer such as wrong credentials, a taken address or a bad token is a
+        real attempt and stays counted.
+        """
+        try:
+            yield
+        except UserKitError as error:
+            if isinstance(error, UnavailableError):
+                await self._release(counted)
+            raise
+        except BaseException:
+            await self._release(counted)
+            raise
+
+    async def _release(self, counted: list[str]) -> None:
+        for key in counted:
+            try:
+                await self._call("refund", key)
+            except UserKitError:  # the limiter failed too: the error in flight matters more
+                logger.warning("could not give back a counted attempt on %s", key)
 
     async def allow_notice(self, action: str, email: str) -> bool:
         """Count one unsolicited notice of *action* (`register`) to *email*; return

@@ -43,19 +43,20 @@ class Verification:
         Raises:
             TooManyRequestsError: a limit is reached.
         """
-        await self.throttle.count(origin, "verify", email)
-        await self.tokens.offer(
-            uow,
-            Purpose.VERIFY_EMAIL,
-            email,
-            origin,
-            eligible=lambda user: bool(user.is_active and not user.is_verified),
-            deliver=lambda user, token: (
-                lambda: self.mail.verify_email(user, token),
-                lambda: self.hooks.on_after_request_verify(user, token, origin.request),
-            ),
-            with_email=True,
-        )
+        counted = await self.throttle.count(origin, "verify", email)
+        async with self.throttle.unless_answered(counted):
+            await self.tokens.offer(
+                uow,
+                Purpose.VERIFY_EMAIL,
+                email,
+                origin,
+                eligible=lambda user: bool(user.is_active and not user.is_verified),
+                deliver=lambda user, token: (
+                    lambda: self.mail.verify_email(user, token),
+                    lambda: self.hooks.on_after_request_verify(user, token, origin.request),
+                ),
+                with_email=True,
+            )
 
     async def verify(self, uow: UnitOfWork, token: str, origin: Origin) -> Any:
         """Mark the address verified with a verification token.

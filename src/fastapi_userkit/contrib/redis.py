@@ -208,6 +208,14 @@ class RedisSessionStore(SessionStore, SessionStoreProvider):
             fields = await self.client.hgetall(self._key("session", session_id))
         return _session(fields)
 
+    async def find(self, refresh_hash: str) -> LoginSession | None:  # noqa: D102
+        with self._reachable():
+            session_id = await self.client.hget(self._key("rt", refresh_hash), "sid")
+            if session_id is None:
+                return None
+            fields = await self.client.hgetall(self._key("session", _text(session_id)))
+        return _session(fields)
+
     async def rotate(  # noqa: D102
         self, old_hash: str, new_hash: str, ttl: timedelta, now: datetime
     ) -> LoginSession:

@@ -139,6 +139,15 @@ class BoundSQLSessionStore(SessionStore):
             return None, None
         return row[0], row[1].to_session()
 
+    async def find(self, refresh_hash: str) -> LoginSession | None:  # noqa: D102
+        result = await self.session.execute(
+            select(LoginSessionRow)
+            .join(RefreshTokenRow, LoginSessionRow.id == RefreshTokenRow.session_id)
+            .where(RefreshTokenRow.token_hash == refresh_hash)
+        )
+        row = result.scalar_one_or_none()
+        return None if row is None else row.to_session()
+
     async def rotate(  # noqa: D102
         self, old_hash: str, new_hash: str, ttl: timedelta, now: datetime
     ) -> LoginSession:

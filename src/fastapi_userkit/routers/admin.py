@@ -15,7 +15,7 @@ from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response
 from fastapi_userkit.routers._common import SUPERUSER
-from fastapi_userkit.schemas import UserAdminUpdate, UserRead
+from fastapi_userkit.schemas import UserAdminUpdate, UserRead, with_password_lengths
 
 _NOT_FOUND = {
     "description": "No user has this id.",
@@ -28,9 +28,12 @@ def create_admin_router(
     deps: Dependencies,
     route_class: type[APIRoute],
     read_schema: type[UserRead],
+    *,
+    password_lengths: tuple[int, int] | None = None,
 ) -> APIRouter:
     """Build the superuser-only user administration router."""
     router = APIRouter(route_class=route_class)
+    update_schema = with_password_lengths(UserAdminUpdate, password_lengths)
     superuser = deps.current_user(SUPERUSER)
     page: Any = create_model("UserPage", items=(list[read_schema], ...), total=(int, ...))  # type: ignore[valid-type]
 
@@ -74,12 +77,12 @@ def create_admin_router(
     )
     async def patch_user(
         id: str,
-        body: UserAdminUpdate,
+        body: update_schema,  # type: ignore[valid-type]
         auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Any:
-        values = body.model_dump(exclude_unset=True)
+        values: dict[str, Any] = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
         current_password = values.pop("current_password", None)
         with answering(Flow.ACCOUNT):
             return await administration.update(uow, auth, id, values, current_password, origin)

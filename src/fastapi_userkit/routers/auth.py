@@ -3,7 +3,8 @@
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -13,6 +14,7 @@ from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.login import Login
 from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions
 from fastapi_userkit._http.dependencies import Dependencies
+from fastapi_userkit._http.route import redacted
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import (
     NO_STORE,
@@ -24,33 +26,50 @@ from fastapi_userkit.errors import (
     http_error,
     too_many_response,
 )
-from fastapi_userkit.exceptions import BadTokenError
+from fastapi_userkit.exceptions import UserKitError
 from fastapi_userkit.schemas import LoginRequest, RefreshRequest, TokenResponse
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+_PASSWORD_GRANT: dict[str, Any] = {
+    "title": "Password grant",
+    "type": "object",
+    "properties": {
+        "grant_type": {"type": "string", "enum": ["password"], "default": "password"},
+        "username": {"type": "string", "description": "The e-mail address."},
+        "password": {"type": "string", "format": "password"},
+        "scope": {"type": "string"},
+        "client_id": {"type": "string"},
+        "client_secret": {"type": "string"},
+    },
+    "required": ["username", "password"],
+}
+_REFRESH_GRANT: dict[str, Any] = {
+    "title": "Refresh-token grant",
+    "type": "object",
+    "properties": {
+        "grant_type": {"type": "string", "enum": ["refresh_token"]},
+        "refresh_token": {"type": "string"},
+        "scope": {"type": "string"},
+        "client_id": {"type": "string"},
+        "client_secret": {"type": "string"},
+    },
+    "required": ["grant_type", "refresh_token"],
+}
 
 LOGIN_OPENAPI: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
             "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "grant_type": {"type": "string", "enum": ["password", "refresh_token"]},
-                        "username": {"type": "string", "description": "The e-mail address."},
-                        "password": {"type": "string", "format": "password"},
-                        "refresh_token": {"type": "string"},
-                        "scope": {"type": "string"},
-                        "client_id": {"type": "string"},
-                        "client_secret": {"type": "string"},
-                    },
-                }
+                "schema": {"oneOf": [_PASSWORD_GRANT, _REFRESH_GRANT]}
             },
             "application/json": {"schema": LoginRequest.model_json_schema()},
         },
     }
 }
+"""The login body in OpenAPI: the RFC 6749 form (password or refresh-token grant)
+or JSON."""
 
 
 def _validated(model: type[Any], raw: Any) -> Any:
@@ -72,7 +91,7 @@ async def read_login_body(request: Request) -> LoginRequest | RefreshRequest:
     if content_type == "application/json":
         try:
             raw = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise RequestValidationError(
                 [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
             ) from exc
@@ -90,6 +109,24 @@ async def read_login_body(request: Request) -> LoginRequest | RefreshRequest:
         raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.UNSUPPORTED_GRANT_TYPE)
     raw = {"email": fields.get("username"), "password": fields.get("password")}
     return _validated(LoginRequest, {k: v for k, v in raw.items() if v is not None})  # type: ignore[no-any-return]
+
+
+def token_request_error(error: RequestValidationError | HTTPException) -> JSONResponse:
+    """A request the token endpoint cannot read, with its RFC 6749 §5.2 `error`:
+    `unsupported_grant_type`, or `invalid_request` (a 422 keeps FastAPI's list of
+    errors, without the submitted values, in `detail`).
+    """
+    if isinstance(error, RequestValidationError):
+        detail: Any = jsonable_encoder(redacted(error.errors()))
+        status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    else:
+        detail, status_code = error.detail, error.status_code
+    kind = "unsupported_grant_type" if detail == ErrorCode.UNSUPPORTED_GRANT_TYPE else None
+    return JSONResponse(
+        {"error": kind or "invalid_request", "detail": detail},
+        status_code=status_code,
+        headers=dict(NO_STORE),
+    )
 
 
 def token_answer(user: Any, tokens: TokenResponse) -> JSONResponse:
@@ -126,15 +163,20 @@ def create_auth_router(
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Response:
-        body = await read_login_body(request)
-        if isinstance(body, RefreshRequest):  # RFC 6749 §6, answered as §5.2 says
-            try:
+        # The token endpoint of RFC 6749: every refusal carries its §5.2 `error`, so
+        # that a standard OAuth2 client raises instead of taking it for tokens.
+        try:
+            body = await read_login_body(request)
+        except (RequestValidationError, HTTPException) as error:
+            return token_request_error(error)
+        flow = Flow.TOKEN_GRANT if isinstance(body, RefreshRequest) else Flow.LOGIN
+        try:
+            if isinstance(body, RefreshRequest):  # RFC 6749 §6
                 _, tokens = await sessions.refresh(uow, body.refresh_token, origin)
-            except BadTokenError as error:
-                return error_body(error, Flow.TOKEN_GRANT)
-            return token_answer(None, tokens)
-        with answering(Flow.LOGIN):
+                return token_answer(None, tokens)
             return await login.log_in(uow, body.email, body.password, origin, token_answer)
+        except UserKitError as error:
+            return error_body(error, flow)
 
     @router.post(
         "/jwt/refresh",

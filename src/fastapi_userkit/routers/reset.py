@@ -10,14 +10,19 @@ from fastapi_userkit._accounts.reset import PasswordReset
 from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response, too_many_response
-from fastapi_userkit.schemas import EmailRequest, ResetPasswordRequest
+from fastapi_userkit.schemas import EmailRequest, ResetPasswordRequest, with_password_lengths
 
 
 def create_reset_router(
-    reset: PasswordReset, deps: Dependencies, route_class: type[APIRoute]
+    reset: PasswordReset,
+    deps: Dependencies,
+    route_class: type[APIRoute],
+    *,
+    password_lengths: tuple[int, int] | None = None,
 ) -> APIRouter:
     """Build the password-reset router."""
     router = APIRouter(route_class=route_class)
+    reset_schema = with_password_lengths(ResetPasswordRequest, password_lengths)
 
     @router.post(
         "/forgot-password",
@@ -45,11 +50,11 @@ def create_reset_router(
         },
     )
     async def reset_password(
-        body: ResetPasswordRequest,
+        body: reset_schema,  # type: ignore[valid-type]
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:
         with answering(Flow.RESET):
-            await reset.complete(uow, body.token, body.password, origin)
+            await reset.complete(uow, body.token, body.password, origin)  # type: ignore[attr-defined]
 
     return router

@@ -13,7 +13,7 @@ from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response
 from fastapi_userkit.routers._common import own_account, refuse_privileged
-from fastapi_userkit.schemas import PasswordChange, UserSchemas
+from fastapi_userkit.schemas import PasswordChange, UserSchemas, with_password_lengths
 
 
 def create_users_router(
@@ -24,9 +24,11 @@ def create_users_router(
     schemas: UserSchemas,
     *,
     require_verified: bool,
+    password_lengths: tuple[int, int] | None = None,
 ) -> APIRouter:
     """Build the router of the current user's own account."""
     router = APIRouter(route_class=route_class)
+    change_schema = with_password_lengths(PasswordChange, password_lengths)
     update_schema = schemas.update
     current_user = deps.current_user(own_account(verified=require_verified))
 
@@ -75,13 +77,19 @@ def create_users_router(
         },
     )
     async def change_password(
-        body: PasswordChange,
+        body: change_schema,  # type: ignore[valid-type]
         user: Annotated[Any, Depends(current_user)],
         auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:
         with answering(Flow.ACCOUNT):
-            await passwords.change_own(uow, auth, body.current_password, body.new_password, origin)
+            await passwords.change_own(
+                uow,
+                auth,
+                body.current_password,  # type: ignore[attr-defined]
+                body.new_password,  # type: ignore[attr-defined]
+                origin,
+            )
 
     return router
