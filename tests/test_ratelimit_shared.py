@@ -30,7 +30,11 @@ CLOSED_PORT_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connecti
 LOGGER = "fastapi_userkit.ratelimit"
 UNREACHABLE = "Redis rate limiter unreachable; using per-process limits"
 TOO_MANY = {"detail": "TOO_MANY_REQUESTS"}
-BAD_CREDENTIALS = {"detail": "LOGIN_BAD_CREDENTIALS"}
+BAD_CREDENTIALS = {  # the token endpoint's RFC 6749 refusal, with the kit's code
+    "error": "invalid_grant",
+    "error_description": "LOGIN_BAD_CREDENTIALS",
+    "detail": "LOGIN_BAD_CREDENTIALS",
+}
 TWO_PROCESS_TIMEOUT = 120.0  # seconds for the whole two-process test
 
 
