@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit unit-postgres unit-mariadb docs settings-reference bench timing clean
+.PHONY: demo test lint typecheck unit test-programs unit-postgres unit-mariadb docs settings-reference bench timing clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
-unit: $(STAMP)
+unit: $(STAMP) test-programs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Programs the tests start themselves (their own redis-server, Sentinel and Cluster):
+## installed with apt-get where missing and possible; elsewhere those tests skip, or
+## fail in CI.
+test-programs:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; } || \
+	  echo "redis-server not installed: the tests that start their own Redis will skip"
 
 ## The suite again on the local PostgreSQL and MariaDB (tests that do not depend on
 ## the database run once, in the SQLite pass).

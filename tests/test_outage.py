@@ -93,3 +93,83 @@ def test_pool_settings_reach_the_engine(make_settings: Any) -> None:
         600,
         True,
     )
+
+
+class CapturedError(Exception):
+    """Stops a connection attempt once its arguments are known."""
+
+
+async def connect_arguments(engine: Any) -> dict[str, Any]:
+    """The keyword arguments *engine* would pass to its driver's `connect()`."""
+    from sqlalchemy import event
+
+    seen: dict[str, Any] = {}
+
+    def capture(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        seen.update(cparams)
+        raise CapturedError
+
+    event.listen(engine.sync_engine, "do_connect", capture)
+    with pytest.raises(CapturedError):
+        async with engine.connect():
+            pass
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql+asyncpg://nobody@127.0.0.1:1/none",
+            {"timeout": 2.5, "command_timeout": 7.0},
+        ),
+        ("mysql+asyncmy://nobody@127.0.0.1:1/none", {"connect_timeout": 2.5, "read_timeout": 7.0}),
+        ("sqlite+aiosqlite:///:memory:", {"timeout": 7.0}),
+    ],
+)
+async def test_timeouts_reach_the_driver(
+    make_settings: Any, url: str, expected: dict[str, Any]
+) -> None:
+    from fastapi_userkit import include_user_router
+
+    settings = make_settings(database_url=url, db_connect_timeout=2.5, db_statement_timeout=7.0)
+    kit = include_user_router(FastAPI(), settings=settings)
+    engine = kit.database._maker().kw["bind"]
+    arguments = await connect_arguments(engine)
+    assert {k: arguments[k] for k in expected} == expected
+    if url.startswith("mysql"):  # the deadline on the whole connection, greeting and login
+        assert callable(arguments["async_creator_fn"])
+    await engine.dispose()
+
+
+async def test_the_url_and_the_hosts_engine_keep_their_own_options(make_settings: Any) -> None:
+    from fastapi_userkit import include_user_router
+
+    written = "postgresql+asyncpg://nobody@127.0.0.1:1/none?command_timeout=60"
+    kit = include_user_router(FastAPI(), settings=make_settings(database_url=written))
+    engine = kit.database._maker().kw["bind"]
+    arguments = await connect_arguments(engine)
+    assert (float(arguments["command_timeout"]), arguments["timeout"]) == (60.0, 5.0)
+    await engine.dispose()
+
+    own = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    include_user_router(FastAPI(), settings=make_settings(), database=own)
+    assert "timeout" not in await connect_arguments(own)
+    await own.dispose()
+
+
+def test_timeout_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from fastapi_userkit import UserKitSettings
+
+    defaults = UserKitSettings()
+    assert (defaults.db_connect_timeout, defaults.db_statement_timeout) == (5.0, 15.0)
+    monkeypatch.setenv("USERKIT_DB_CONNECT_TIMEOUT", "2.5")
+    monkeypatch.setenv("USERKIT_DB_STATEMENT_TIMEOUT", "30")
+    settings = UserKitSettings()
+    assert (settings.db_connect_timeout, settings.db_statement_timeout) == (2.5, 30.0)
+    assert settings.database.db_statement_timeout == 30.0
+    for name in ("db_connect_timeout", "db_statement_timeout"):
+        with pytest.raises(ValidationError):
+            UserKitSettings(**{name: 0})

@@ -183,12 +183,20 @@ def key_ring(settings: UserKitSettings, secret: str | None) -> KeyRing:
 
 
 def engine_options(settings: UserKitSettings) -> dict[str, Any]:
-    """Keyword arguments for the engine the kit creates from a URL."""
+    """Keyword arguments for the engine the kit creates from a URL.
+
+    The pool options go to `create_async_engine()` as they are. The two timeouts are
+    handed over by name (`connect_timeout`, `statement_timeout`): `Database` turns them
+    into the connect arguments of the driver its URL names, which may be a `database=`
+    string other than `settings.database_url`.
+    """
     options: dict[str, Any] = {"pool_pre_ping": settings.db_pool_pre_ping}
     for name in ("pool_size", "max_overflow", "pool_timeout", "pool_recycle"):
         value = getattr(settings, f"db_{name}")
         if value is not None:
             options[name] = value
+    options["connect_timeout"] = settings.db_connect_timeout
+    options["statement_timeout"] = settings.db_statement_timeout
     return options
 
 

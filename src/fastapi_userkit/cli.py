@@ -280,6 +280,10 @@ async def _with_kit(kit: UserKit[Any], action: Callable[[], Awaitable[_T]]) -> _
         await kit.shutdown()
 
 
+async def _nothing() -> None:
+    return None
+
+
 def _run(kit: UserKit[Any], action: Callable[[], Awaitable[_T]]) -> _T:
     return asyncio.run(_with_kit(kit, action))
 
@@ -472,9 +476,11 @@ def _init_db(kit: UserKit[Any], args: argparse.Namespace) -> int:
     database = kit.database
 
     async def action() -> None:
+        # Before the kit starts: its startup refuses a database without the tables.
         await database.create_tables()
+        await _with_kit(kit, _nothing)
 
-    _run(kit, action)
+    asyncio.run(action())
     _say(f"tables ready: {', '.join(table.name for table in database.tables)}")
     _note("init-db is for development; use migrations (Alembic) in production")
     return EXIT_OK

@@ -198,10 +198,12 @@ class TokenSettings(SettingsGroup):
 class DatabaseSettings(SettingsGroup):
     """Where users and login sessions are kept: the database, its connection pool, and Redis.
 
-    The `USERKIT_DB_POOL_*` settings apply to the engine the kit creates from a URL
-    (`USERKIT_DATABASE_URL`, or a string passed as `database=`). An engine or sessionmaker of
-    your own keeps the pool options you gave it. Sizing them for several workers is explained in
-    [Deploy to production](../how-to/deploy.md#6-size-the-connection-pool).
+    The `USERKIT_DB_POOL_*` and `USERKIT_DB_*_TIMEOUT` settings apply to the engine the kit
+    creates from a URL (`USERKIT_DATABASE_URL`, or a string passed as `database=`). An engine or
+    sessionmaker of your own keeps the pool and connection options you gave it. Sizing the pool
+    for several workers is explained in [Deploy to
+    production](../how-to/deploy.md#6-size-the-connection-pool), and what the timeouts bound in
+    [When the database is down](../how-to/deploy.md#when-the-database-is-down).
     """
 
     database_url: str = "sqlite+aiosqlite:///./userkit.db"
@@ -226,16 +228,37 @@ class DatabaseSettings(SettingsGroup):
     """Test each connection before use: a connection dropped silently is replaced instead of
     failing a request, at the cost of one round trip."""
 
+    db_connect_timeout: float = Field(default=5.0, gt=0, le=300)
+    """Seconds to open a new connection, the server's greeting and the login included; past
+    it, the request gets `503` `DATABASE_UNAVAILABLE`. Bounds the wait for a server that is
+    down, unreachable, or accepts connections without answering, as during a restart or a
+    failover. Applied with asyncpg, asyncmy and aiomysql; see
+    [Timeouts](../how-to/deploy.md#timeouts)."""
+
+    db_statement_timeout: float = Field(default=15.0, gt=0, le=3600)
+    """Seconds to wait for the answer to one statement; past it, the request gets `503`
+    `DATABASE_UNAVAILABLE`, its transaction is rolled back and its connection is closed
+    rather than reused. Bounds the wait for a server that stops answering, or for a statement
+    stuck behind a lock. The driver enforces it (asyncpg's `command_timeout`, asyncmy's
+    `read_timeout`), so it also works through PgBouncer. On SQLite, it is how long a statement
+    waits for another connection's write lock (the busy timeout). Keep it above your slowest
+    legitimate query."""
+
     create_tables: bool | None = None
     """Create the kit's tables at startup when they are missing: the user table and, with the
     default SQL session store, `userkit_session` and `userkit_refresh_token`. Not set: only
-    when the database is SQLite. `true`: on any database. `false`: never. The kit needs an
-    engine for this; see [Tables](../how-to/provide-db-sessions.md#tables)."""
+    when the database is SQLite; on other databases the kit checks at startup that its tables
+    exist, and refuses to start without them (`ConfigurationError`). `true`: create them on
+    any database. `false`: never create nor check them (the schema is yours, even if it comes
+    after the kit's startup). The kit needs an engine for this; see
+    [Tables](../how-to/provide-db-sessions.md#tables)."""
 
     redis_url: str | None = None
-    """A Redis URL, such as `redis://127.0.0.1:6379/0`, shared by every worker (extra `redis`).
-    When set, login sessions and rate-limit counters are kept there, unless
-    `include_user_router()` gets `session_store=` or `rate_limiter=`. See
+    """A Redis URL, such as `redis://127.0.0.1:6379/0`, shared by every worker (extra `redis`);
+    `redis+sentinel://host:26379,host2:26379/mymaster/0` for Sentinel and
+    `redis+cluster://host:7000,host2:7001` for Redis Cluster. When set, login sessions and
+    rate-limit counters are kept there, unless `include_user_router()` gets `session_store=`
+    or `rate_limiter=`. See
     [Redis](../how-to/redis.md) and [rate
     limits](../how-to/rate-limits.md#share-the-counters-between-workers)."""
 

@@ -2,13 +2,16 @@
 
 ```python
 limiter = RedisRateLimiter("redis://127.0.0.1:6379/0")
+limiter = RedisRateLimiter("redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster/0")
+limiter = RedisRateLimiter("redis+cluster://10.0.0.1:6379,10.0.0.2:6379")
 ```
 
 Counters are fixed windows, as in `MemoryRateLimiter`: the first `hit` of a window
 creates the counter with the window as its time to live; later hits only count.
 Keys, all under *prefix*: `c:{key}` (counters) and `m:{key}` (marks); a key longer
 than 200 bytes is stored as `c#{sha256}` or `m#{sha256}`, so hostile input cannot
-make huge keys.
+make huge keys. Every call touches one key, and each script is told it in KEYS,
+so the same keys serve one node, Sentinel and Redis Cluster.
 
 When Redis cannot be reached the limiter never fails open and never raises: it
 counts in the *fallback* limiter (by default a `MemoryRateLimiter`), so limits
@@ -27,7 +30,7 @@ from fastapi_userkit.contrib._redis_client import redis_client
 from fastapi_userkit.ratelimit import Limit, MemoryRateLimiter, RateLimiter, Usage
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from redis.asyncio import Redis, RedisCluster
 
 __all__ = [
     "RedisRateLimiter",
@@ -55,6 +58,13 @@ end
 return {count, left}
 """
 
+# The count and its time to live, read in one step.
+_PEEK = """
+local count = redis.call('GET', KEYS[1])
+if not count then return {} end
+return {count, redis.call('PTTL', KEYS[1])}
+"""
+
 
 def _usage(count: int, left_ms: int, limit: Limit) -> Usage:
     retry = max(1, math.ceil(left_ms / 1000))
@@ -65,17 +75,22 @@ class RedisRateLimiter(RateLimiter):
     """Rate limits in Redis, with the semantics of `MemoryRateLimiter`.
 
     Args:
-        url: Redis URL, e.g. `redis://127.0.0.1:6379/0`; the limiter makes the client.
-        client: An existing `redis.asyncio.Redis` instead of *url*; left open by `aclose()`.
+        url: Redis URL: `redis://127.0.0.1:6379/0` (one node),
+            `redis+sentinel://host:26379[,host:26379...]/<service_name>[/<db>]` or
+            `redis+cluster://host:6379[,host:6379...]`; the limiter makes the client.
+        client: An existing `redis.asyncio.Redis` (a Sentinel's `master_for()` is
+            one) or `redis.asyncio.RedisCluster` instead of *url*; left open by `aclose()`.
         prefix: Prefix of every key the limiter writes.
         fallback: Limiter used while Redis is unreachable; by default a
             `MemoryRateLimiter`, made when first needed.
 
     Raises:
         ImportError: the `redis` package is not installed.
-        ConfigurationError: not exactly one of *url* and *client* was given.
+        ConfigurationError: not exactly one of *url* and *client* was given, or the
+            URL cannot be understood.
 
-    A Redis error (connection refused, timeout, a read-only replica, out of memory)
+    A Redis error (connection refused, timeout, a read-only replica, out of memory,
+    no reachable Sentinel, master or Cluster node)
     never reaches the caller: the call is answered by *fallback* instead, and Redis
     is tried again at most every `retry_interval` seconds.
     """
@@ -89,16 +104,18 @@ class RedisRateLimiter(RateLimiter):
         self,
         url: str | None = None,
         *,
-        client: "Redis | None" = None,
+        client: "Redis | RedisCluster | None" = None,
         prefix: str = "userkit:rl:",
         fallback: RateLimiter | None = None,
     ) -> None:
-        client, self._owns_client, self._errors = redis_client("RedisRateLimiter", url, client)
-        self.client: Redis = client
+        self._connection = redis_client("RedisRateLimiter", url, client)
+        self._errors = self._connection.errors
+        self.client: Redis | RedisCluster = self._connection.client
         self.prefix = prefix
         self._fallback = fallback
-        self._hit = client.register_script(_HIT)
-        self._refund = client.register_script(_REFUND)
+        self._hit = self.client.register_script(_HIT)
+        self._peek = self.client.register_script(_PEEK)
+        self._refund = self.client.register_script(_REFUND)
         self._down = False
         self._retry_at = 0.0
         self._warned_at: float | None = None
@@ -108,8 +125,9 @@ class RedisRateLimiter(RateLimiter):
 
     async def aclose(self) -> None:
         """Close the client if the limiter created it (from *url*)."""
-        if self._owns_client:
+        if self._connection.owned:
             await self.client.aclose()
+            await self._connection.aclose()
 
     def _key(self, kind: str, key: str) -> str:
         try:
@@ -164,14 +182,11 @@ class RedisRateLimiter(RateLimiter):
 
     async def peek(self, key: str, limit: Limit) -> Usage:  # noqa: D102
         async def shared() -> Usage:
-            name = self._key("c", key)
-            pipe = self.client.pipeline(transaction=True)
-            pipe.get(name)
-            pipe.pttl(name)
-            count, left = await pipe.execute()
-            if count is None:
+            # One script rather than a MULTI: a Cluster client may not run transactions.
+            reply = await self._peek(keys=[self._key("c", key)])
+            if not reply:
                 return Usage(count=0, retry_after=1, allowed=True)
-            return _usage(int(count), int(left), limit)
+            return _usage(int(reply[0]), int(reply[1]), limit)
 
         return await self._either(shared, lambda local: local.peek(key, limit))
 

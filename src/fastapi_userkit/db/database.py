@@ -7,13 +7,26 @@ into the same two things: a request-scoped `UnitOfWork` dependency, and
 """
 
 import asyncio
+import contextlib
+import importlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import Table, inspect, text
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    Uuid,
+    event,
+    inspect,
+    select,
+    text,
+    type_coerce,
+)
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,6 +34,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from fastapi_userkit.db._outage import is_outage
 from fastapi_userkit.exceptions import ConfigurationError
 
 __all__ = [
@@ -66,9 +80,14 @@ class Database:
 
     Args:
         source: URL, engine, sessionmaker or session dependency.
-        tables: Tables the kit may create at startup (SQLite development default).
-        create_tables: `True`/`False` to force; `None` creates only on SQLite.
-        engine_options: Keyword arguments for the engine the kit creates from a URL.
+        tables: The kit's tables, which it may create at startup (SQLite development
+            default) and otherwise checks for.
+        create_tables: `True`/`False` to force; `None` creates only on SQLite (and
+            checks elsewhere that the tables exist).
+        engine_options: Keyword arguments for the engine the kit creates from a URL:
+            those of `create_async_engine()`, plus `connect_timeout` and
+            `statement_timeout` in seconds, which become the connect arguments of the
+            URL's driver (see `_driver_timeouts`).
     """
 
     def __init__(
@@ -97,9 +116,13 @@ class Database:
                 f"or a session dependency, not {type(source).__name__}"
             )
         self._tables = tables
-        self._engine_options = engine_options or {}
+        options = dict(engine_options or {})
+        self._connect_timeout: float | None = options.pop("connect_timeout", None)
+        self._statement_timeout: float | None = options.pop("statement_timeout", None)
+        self._engine_options = options
         self._create_tables = create_tables
         self._ready = False
+        self._started = False
         self._lock = asyncio.Lock()
 
     @property
@@ -122,13 +145,57 @@ class Database:
     def _maker(self) -> async_sessionmaker[AsyncSession]:
         if self._sessionmaker is None:
             if self._engine is None:
-                self._engine = create_async_engine(self._url, **self._engine_options)
+                self._engine = create_async_engine(self._url, **self._url_engine_options())
+                event.listen(self._engine.sync_engine, "handle_error", _discard_on_timeout)
                 self._owns_engine = True
             self._sessionmaker = async_sessionmaker(self._engine, expire_on_commit=False)
         return self._sessionmaker
 
+    def _url_engine_options(self) -> dict[str, Any]:
+        """The engine options, with the timeouts as the driver's connect arguments."""
+        url = make_url(self._url)
+        timeouts = _driver_timeouts(
+            url, connect=self._connect_timeout, statement=self._statement_timeout
+        )
+        options = dict(self._engine_options)
+        # Arguments written in the URL, or given as connect_args, win over the settings.
+        connect_args = {k: v for k, v in timeouts.items() if k not in url.query}
+        connect_args.update(options.get("connect_args") or {})
+        if connect_args:
+            options["connect_args"] = connect_args
+        return options
+
     async def startup(self) -> None:
-        """Create the engine if the kit owns it, and the tables where allowed."""
+        """Create the engine if the kit owns it, create the tables where allowed, and
+        check the tables otherwise.
+
+        The application still starts when the database cannot be reached (unless the
+        kit must create its tables): the check then runs in the first request that
+        reaches the database.
+
+        Raises:
+            ConfigurationError: the kit's tables are missing, or its user ids are
+                written in a form its id column cannot look up.
+        """
+        self._started = True
+        try:
+            await self._prepare()
+        except Exception as error:
+            if not is_outage(error) or self._creates_tables():
+                raise
+            logger.warning(
+                "database unreachable at startup (%s); the kit's tables are checked when it "
+                "answers",
+                type(error).__name__,
+            )
+
+    def _creates_tables(self) -> bool:
+        if self._create_tables is None:
+            return self.dialect_name == "sqlite"
+        return self._create_tables
+
+    async def _prepare(self) -> None:
+        """Startup proper, once: errors propagate, an outage included."""
         if self._ready:
             return
         async with self._lock:
@@ -136,12 +203,55 @@ class Database:
                 return
             if self._dependency is None:
                 maker = self._maker()
-                create = self._create_tables
-                if create is None:
-                    create = self.dialect_name == "sqlite"
-                if create:
+                if self._creates_tables():
                     await self._create(maker)
+                # `create_tables=false` means the host owns the schema, maybe created
+                # later by its own lifespan or by `userkit init-db`: nothing is checked.
+                if self._create_tables is not False:
+                    await self._check(maker)
             self._ready = True
+
+    async def _check(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        """One inspection: every kit table exists, and user ids can be looked up.
+
+        Raises:
+            ConfigurationError: a table is missing, or ids are not in the form their
+                column type looks up.
+        """
+        bind = maker.kw.get("bind")
+        if not isinstance(bind, AsyncEngine):
+            return  # nothing to inspect through
+        async with bind.connect() as conn:
+            await conn.run_sync(self._check_schema)
+
+    def _check_schema(self, sync_conn: Connection) -> None:
+        inspector = inspect(sync_conn)
+        schemas = {table.schema for table in self._tables}
+        existing = {schema: set(inspector.get_table_names(schema=schema)) for schema in schemas}
+        missing = [t.name for t in self._tables if t.name not in existing[t.schema]]
+        if missing:
+            raise ConfigurationError(
+                f"the kit's tables are missing from the database: {', '.join(missing)}. "
+                "Create them with your migrations (see 'Manage the schema with Alembic' in "
+                "the documentation), with `userkit init-db` in development, or let the kit "
+                "create them at startup with USERKIT_CREATE_TABLES=true."
+            )
+        for table in self._tables:
+            _check_uuid_spelling(sync_conn, table)
+
+    def _check_on_first_use(self, session: AsyncSession) -> None:
+        """Run the startup check on *session*'s connection when it first gets one.
+
+        A request that needs no database (no token, an optional user) thus still does
+        not touch it, and one that does pays no extra connection attempt.
+        """
+
+        def check(_session: Any, _transaction: Any, connection: Connection) -> None:
+            if not self._ready:
+                self._check_schema(connection)
+                self._ready = True
+
+        event.listen(session.sync_session, "after_begin", check)
 
     @property
     def tables(self) -> list[Table]:
@@ -189,6 +299,7 @@ class Database:
             self._sessionmaker = None
             self._owns_engine = False
         self._ready = False
+        self._started = False
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[UnitOfWork]:
@@ -198,7 +309,7 @@ class Database:
                 "this kit takes its sessions from a request dependency; pass "
                 "db_session= to work outside a request"
             )
-        await self.startup()
+        await self._prepare()
         async with self._maker()(expire_on_commit=False) as session:
             yield UnitOfWork(session, owned=True)
 
@@ -215,9 +326,103 @@ class Database:
             return host_unit_of_work
 
         async def unit_of_work() -> AsyncIterator[UnitOfWork]:
-            if not self._ready:
+            if not self._started:  # used without a lifespan: start up now
                 await self.startup()
             async with self._maker()(expire_on_commit=False) as session:
+                if not self._ready:  # the database was unreachable at startup
+                    self._check_on_first_use(session)
                 yield UnitOfWork(session, owned=True)
 
         return unit_of_work
+
+
+def _check_uuid_spelling(sync_conn: Connection, table: Table) -> None:
+    """Refuse ids that SQLAlchemy's `Uuid` type stores without dashes but the database
+    holds with them, as fastapi-users' `GUID` wrote them on databases without a UUID
+    type: reading works, but every lookup and update by id misses.
+
+    Raises:
+        ConfigurationError: the first id read has dashes.
+    """
+    columns = list(table.primary_key.columns)
+    if len(columns) != 1 or not isinstance(columns[0].type, Uuid):
+        return
+    if columns[0].type.native_uuid and sync_conn.dialect.supports_native_uuid:
+        return  # PostgreSQL: a real UUID column, whatever spelling was inserted
+    sample = sync_conn.execute(select(type_coerce(columns[0], String())).limit(1)).scalar()
+    if isinstance(sample, str) and "-" in sample:
+        raise ConfigurationError(
+            f"the ids in table {table.name!r} are written with dashes (36 characters), as "
+            "fastapi-users writes them, but the kit's id column reads and looks them up as "
+            "32 hexadecimal digits: no user could be found by id. Convert them first, as "
+            "step 1 of 'Migrate from fastapi-users' in the documentation does (REPLACE(id, "
+            "'-', '') in this table and in every column that holds user ids)."
+        )
+
+
+def _driver_timeouts(url: URL, *, connect: float | None, statement: float | None) -> dict[str, Any]:
+    """The connect arguments that bound a connection attempt and each statement, for the
+    driver *url* names. Other drivers get none.
+
+    | Driver | *connect* | *statement* |
+    |---|---|---|
+    | asyncpg | `timeout` (the whole connection, login included) | `command_timeout` |
+    | asyncmy | a deadline on the whole connection, and `connect_timeout` | `read_timeout` |
+    | aiomysql | a deadline on the whole connection | (none) |
+    | aiosqlite | (none) | `timeout`: how long to wait for a lock |
+
+    Args:
+        url: The database URL.
+        connect: Seconds to open a connection; `None` leaves the driver's default.
+        statement: Seconds to wait for one statement; `None` leaves the driver's default.
+
+    Returns:
+        Keyword arguments for `create_async_engine(connect_args=...)`.
+    """
+    driver = url.get_driver_name()
+    args: dict[str, Any] = {}
+    if driver == "asyncpg":
+        args.update(timeout=connect, command_timeout=statement)
+    elif driver == "asyncmy":
+        args.update(connect_timeout=connect, read_timeout=statement)
+    elif driver == "aiosqlite":
+        args.update(timeout=statement)
+    if driver in ("asyncmy", "aiomysql") and connect is not None:
+        # Their connect_timeout covers the TCP connection only, not the server's greeting
+        # and the login that follow; SQLAlchemy's MySQL dialects take the driver's
+        # connect function as `async_creator_fn`, which a deadline can wrap.
+        args["async_creator_fn"] = _with_deadline(importlib.import_module(driver).connect, connect)
+    return {k: v for k, v in args.items() if v is not None}
+
+
+def _with_deadline(
+    connect: Callable[..., Awaitable[Any]], seconds: float
+) -> Callable[..., Awaitable[Any]]:
+    async def connect_in_time(*args: Any, **kwargs: Any) -> Any:
+        # A cancelled attempt closes its socket (the drivers close on any BaseException).
+        return await asyncio.wait_for(connect(*args, **kwargs), seconds)
+
+    return connect_in_time
+
+
+def _discard_on_timeout(context: ExceptionContext) -> None:
+    """Drop a connection whose statement ran out of time instead of rolling it back.
+
+    A driver-side timeout leaves the connection in an unknown state, and on a server
+    that stopped answering a rollback, or a polite close, would wait once more. So the
+    driver connection is terminated at once (asyncpg's `terminate()`; asyncmy has
+    closed it already) and SQLAlchemy discards it. The other pooled connections are
+    kept: one slow statement does not prove them broken.
+    """
+    if not isinstance(context.original_exception, TimeoutError):
+        return
+    context.is_disconnect = True
+    context.invalidate_pool_on_disconnect = False
+    connection = context.connection
+    if connection is None or connection.invalidated:
+        return
+    # Best effort: an error raised here would replace the timeout the caller must see.
+    with contextlib.suppress(Exception):
+        terminate = getattr(connection.connection.driver_connection, "terminate", None)
+        if callable(terminate) and not asyncio.iscoroutinefunction(terminate):
+            terminate()
