@@ -56,8 +56,9 @@ docs: $(STAMP)
 settings-reference: $(STAMP)
 	$(BIN)/python tools/settings_reference.py
 
+## The benchmark of docs/explanation/performance.md (about 8 minutes; loopback only).
 bench: $(STAMP)
-	$(BIN)/python benchmarks/current_user.py
+	$(BIN)/python benchmarks/harness.py --write-docs $(BENCH_ARGS)
 
 ## Median login and reset-request times for unknown, wrong-password and inactive accounts.
 timing: $(STAMP)

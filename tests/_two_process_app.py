@@ -8,6 +8,8 @@ them) plus:
 - `TWO_PROCESS_POSTGRES_URL`: the shared database;
 - `TWO_PROCESS_SCHEMA`: the PostgreSQL schema holding the users table;
 - `TWO_PROCESS_REDIS_URL` and `TWO_PROCESS_REDIS_PREFIX`: the shared session store;
+- `TWO_PROCESS_SQLITE_URL` (instead of the three above): one SQLite file holding
+  users and login sessions (the default SQL session store);
 - `TWO_PROCESS_RATELIMIT_PREFIX` (optional): when set, rate limits are counted by a
   `RedisRateLimiter` on `TWO_PROCESS_REDIS_URL` under this prefix, shared by both
   processes; when unset, the kit's default (per-process memory) limiter is used.
@@ -27,6 +29,8 @@ from fastapi_userkit.ratelimit import RateLimiter
 
 
 def create_app() -> FastAPI:
+    if sqlite_url := os.environ.get("TWO_PROCESS_SQLITE_URL"):
+        return _with_pid(FastAPI(), sqlite_url)
     engine = create_async_engine(
         os.environ["TWO_PROCESS_POSTGRES_URL"],
         connect_args={"server_settings": {"search_path": os.environ["TWO_PROCESS_SCHEMA"]}},
@@ -45,6 +49,12 @@ def create_app() -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
     include_user_router(app, database=engine, session_store=store, rate_limiter=limiter)
+    return _with_pid(app)
+
+
+def _with_pid(app: FastAPI, sqlite_url: str | None = None) -> FastAPI:
+    if sqlite_url is not None:
+        include_user_router(app, database=sqlite_url)
 
     @app.get("/pid")
     async def pid() -> int:

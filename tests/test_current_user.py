@@ -1,3 +1,4 @@
+import asyncio
 import base64
 import json
 import time
@@ -150,6 +151,25 @@ class TestTokens:
         assert claims["exp"] - claims["iat"] == 1
         issued = datetime.fromtimestamp(claims["iat"], UTC)
         assert issued <= datetime.now(UTC) + timedelta(seconds=1)
+
+    async def test_accepted_token_is_refused_once_expired(self, make_host, make_settings) -> None:  # type: ignore[no-untyped-def]
+        # The kit remembers tokens it verified; the memory must not outlive `exp`.
+        h: Host = await make_host(settings=make_settings(access_token_ttl=1))
+        headers = await h.headers()
+        token = headers["Authorization"].split()[1]
+        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+        assert (await h.client.get("/users/me", headers=headers)).status_code == 200
+        assert (await h.client.get("/users/me", headers=headers)).status_code == 200
+        await asyncio.sleep(max(0.0, expires - time.time()) + 0.05)
+        response = await h.client.get("/users/me", headers=headers)
+        assert response.status_code == 401
+        assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+    async def test_revocation_is_seen_by_a_token_already_accepted(self, host: Host) -> None:
+        headers = await host.headers()
+        assert (await host.client.get("/users/me", headers=headers)).status_code == 200
+        assert (await host.client.post("/auth/jwt/logout", headers=headers)).status_code == 204
+        assert (await host.client.get("/users/me", headers=headers)).status_code == 401
 
 
 def _guarded_app() -> FastAPI:

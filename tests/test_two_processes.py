@@ -1,5 +1,5 @@
-"""Two uvicorn processes share one PostgreSQL database and one Redis session store:
-whatever one process does to a session, the other sees at once.
+"""Two uvicorn processes share one PostgreSQL database and one Redis session store,
+or one SQLite file: whatever one process does to a session, the other sees at once.
 """
 
 import asyncio
@@ -154,16 +154,32 @@ class Client:
 
 
 async def test_two_processes_share_users_and_sessions(pg_schema: str, redis_prefix: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("USERKIT_")}
+    await _share_users_and_sessions(
+        {
+            "TWO_PROCESS_POSTGRES_URL": POSTGRES_URL,
+            "TWO_PROCESS_SCHEMA": pg_schema,
+            "TWO_PROCESS_REDIS_URL": REDIS_URL,
+            "TWO_PROCESS_REDIS_PREFIX": redis_prefix,
+        }
+    )
+
+
+async def test_two_processes_share_one_sqlite_file(tmp_path: Path) -> None:
+    """Each process reads the token's session outside its ORM session (SQLite's read
+    thread): a logout or a rotation by one is seen by the other's next request.
+    """
+    await _share_users_and_sessions(
+        {"TWO_PROCESS_SQLITE_URL": f"sqlite+aiosqlite:///{tmp_path}/shared.db"}
+    )
+
+
+async def _share_users_and_sessions(app_env: dict[str, str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("USERKIT_", "TWO_PROCESS_"))}
     env |= {
         "USERKIT_SECRET_KEY": SECRET_KEY,
         "USERKIT_BCRYPT_ROUNDS": "4",
         "USERKIT_CREATE_TABLES": "true",
-        "TWO_PROCESS_POSTGRES_URL": POSTGRES_URL,
-        "TWO_PROCESS_SCHEMA": pg_schema,
-        "TWO_PROCESS_REDIS_URL": REDIS_URL,
-        "TWO_PROCESS_REDIS_PREFIX": redis_prefix,
-    }
+    } | app_env
     servers = [Server(name, port, env) for name, port in zip("AB", _free_ports(2), strict=True)]
     try:
         async with httpx.AsyncClient(timeout=10) as http:

@@ -6,11 +6,20 @@ the key from the ring by the token's `kid`, `exp`, `iat`, `sub`, `aud`, `iss`,
 `at+jwt` (RFC 9068) and the `type` claim `access`, so no other kind of token the
 kit issues can pass as an access token. Every failure becomes `BadTokenError`;
 the cause is logged at debug level only.
+
+A token that passed every check is remembered, by its SHA-256, with its claims
+(`VERIFIED_CACHE_SIZE` tokens at most, least recently used first out): the next
+request carrying it skips the signature and JSON work until the token's `exp`.
+Nothing about revocation is cached: the session and token version are read on
+every request.
 """
 
+import hashlib
 import logging
 import re
 import secrets
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +35,8 @@ _REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss", "jti", "sid"]
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: Tokens longer than this are refused before any parsing.
 MAX_TOKEN_LENGTH = 8192
+#: How many verified access tokens each codec remembers.
+VERIFIED_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +72,7 @@ class AccessTokenCodec:
         self.audience = audience
         self.issuer = issuer
         self.ttl = ttl
+        self._verified: OrderedDict[bytes, AccessClaims] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"AccessTokenCodec(algorithm={self.algorithm!r}, keys='**********')"
@@ -92,6 +104,13 @@ class AccessTokenCodec:
         """
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise BadTokenError("token is empty or too long")
+        digest = hashlib.sha256(token.encode()).digest()
+        known = self._verified.get(digest)
+        if known is not None:
+            if time.time() < known.expires_at.timestamp():
+                self._verified.move_to_end(digest)
+                return known
+            del self._verified[digest]  # expired: the full check below says so
         try:
             payload = self.keys.decode(
                 token,
@@ -103,7 +122,11 @@ class AccessTokenCodec:
         except BadTokenError as exc:
             logger.debug("access token refused: %s", exc)
             raise
-        return self._claims(payload)
+        claims = self._claims(payload)
+        self._verified[digest] = claims
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
 
     @staticmethod
     def _claims(payload: dict[str, Any]) -> AccessClaims:

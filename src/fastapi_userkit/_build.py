@@ -25,6 +25,7 @@ from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit._http.route import bounded_route_class
 from fastapi_userkit._keys import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, KeyRing
 from fastapi_userkit.config import UserKitSettings
+from fastapi_userkit.db._authentication_read import AuthenticationRead
 from fastapi_userkit.db.database import Database, DatabaseSource, UnitOfWork
 from fastapi_userkit.db.login_sessions import SQLSessionStore
 from fastapi_userkit.db.store import SQLAlchemyUserStore
@@ -391,6 +392,7 @@ def build(
         },
         prevent_enumeration=settings.prevent_enumeration,
         require_verified=settings.require_verified_login,
+        direct_read=AuthenticationRead.for_model(db, user_model) if user_store is None else None,
     )
     cookies = cookie_config(settings)
     token_url = f"{prefix.strip('/')}/auth/jwt/login".lstrip("/")

@@ -27,6 +27,7 @@ from fastapi_userkit._accounts.reset import PasswordReset
 from fastapi_userkit._accounts.throttle import Throttle
 from fastapi_userkit._accounts.verification import Verification
 from fastapi_userkit._action_tokens import ActionTokenCodec, Purpose
+from fastapi_userkit.db._authentication_read import AuthenticationRead
 from fastapi_userkit.hooks import UserKitHooks
 from fastapi_userkit.login_sessions import SessionStoreProvider
 from fastapi_userkit.passwords import PasswordHash
@@ -69,6 +70,7 @@ def build_accounts(
     token_ttls: dict[Purpose, int],
     prevent_enumeration: bool,
     require_verified: bool,
+    direct_read: AuthenticationRead | None = None,
 ) -> Accounts:
     """Wire the operations together from the kit's parts."""
     credentials = Credentials(hashing, policy, throttle)
@@ -81,6 +83,7 @@ def build_accounts(
         hooks=hooks,
         session_ttl=session_ttl,
         refresh_ttl=refresh_ttl,
+        direct_read=direct_read,
     )
     tokens = EmailedTokens(action_tokens, users, parse_id, token_ttls)
     passwords = Passwords(credentials, sessions, users, mail, hooks)

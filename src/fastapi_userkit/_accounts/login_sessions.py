@@ -13,8 +13,9 @@ from typing import Any
 
 from fastapi_userkit._access_tokens import AccessClaims, AccessTokenCodec
 from fastapi_userkit._accounts.context import Origin
+from fastapi_userkit.db._authentication_read import AuthenticationRead, attach
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.db.login_sessions import BoundSQLSessionStore
+from fastapi_userkit.db.login_sessions import BoundSQLSessionStore, SQLSessionStore
 from fastapi_userkit.exceptions import (
     BadTokenError,
     RefreshTokenReuseError,
@@ -61,6 +62,9 @@ class LoginSessions:
         hooks: For `on_after_logout` and `on_refresh_token_reuse`.
         session_ttl: Absolute lifetime of a session, in seconds.
         refresh_ttl: Lifetime of each refresh token, in seconds.
+        direct_read: Reads user (and SQL session) outside the ORM for `authenticate`;
+            `None` keeps the ORM read (the host's user store or sessions, or a model
+            the read cannot load whole).
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class LoginSessions:
         hooks: UserKitHooks,
         session_ttl: int,
         refresh_ttl: int,
+        direct_read: AuthenticationRead | None = None,
     ) -> None:
         self.access_tokens = access_tokens
         self.store = store
@@ -83,6 +88,7 @@ class LoginSessions:
         self.hooks = hooks
         self.session_ttl = session_ttl
         self.refresh_ttl = refresh_ttl
+        self.direct_read = direct_read
 
     def _pair(self, user: Any, session_id: str, refresh_token: str) -> TokenResponse:
         codec = self.access_tokens
@@ -164,12 +170,7 @@ class LoginSessions:
             user_id = self.parse_id(claims.subject)
         except BadTokenError:
             return None
-        store = self.store.bind(uow)
-        if isinstance(store, BoundSQLSessionStore):
-            user, session = await store.get_with_user(self.user_model, user_id, claims.session_id)
-        else:
-            session = await store.get(claims.session_id)
-            user = await self.users(uow).get(user_id) if session is not None else None
+        user, session = await self._read(uow, user_id, claims.session_id)
         if (
             user is None
             or session is None
@@ -178,7 +179,28 @@ class LoginSessions:
             or user.token_version != claims.token_version
         ):
             return None
+        if self.direct_read is not None and uow.owned:
+            user = attach(uow.session, user)
         return Authentication(user, session, claims)
+
+    async def _read(
+        self, uow: UnitOfWork, user_id: Any, session_id: str
+    ) -> tuple[Any | None, LoginSession | None]:
+        """User and session for `authenticate`: one statement outside the ORM where
+        possible (the kit's own sessions and user store), else through the stores.
+        """
+        direct = self.direct_read if uow.owned else None
+        if direct is not None and type(self.store) is SQLSessionStore:
+            return await direct.user_and_session(user_id, session_id)
+        store = self.store.bind(uow)
+        if direct is None and isinstance(store, BoundSQLSessionStore):
+            return await store.get_with_user(self.user_model, user_id, session_id)
+        session = await store.get(session_id)
+        if session is None:
+            return None, None
+        if direct is not None:
+            return await direct.user(user_id), session
+        return await self.users(uow).get(user_id), session
 
     async def end(self, uow: UnitOfWork, auth: Authentication, origin: Origin) -> None:
         """Log out: end the caller's session, commit, run `on_after_logout`."""

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from sqlalchemy import (
     Connection,
+    Row,
     String,
     Table,
     Uuid,
@@ -33,7 +34,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import Executable
 
+from fastapi_userkit.db._direct_reads import SQLiteReadThread, is_sqlite_file
 from fastapi_userkit.db._outage import is_outage
 from fastapi_userkit.exceptions import ConfigurationError
 
@@ -124,6 +127,7 @@ class Database:
         self._ready = False
         self._started = False
         self._lock = asyncio.Lock()
+        self._read_thread: SQLiteReadThread | None = None
 
     @property
     def dialect_name(self) -> str | None:
@@ -291,8 +295,37 @@ class Database:
 
             await conn.run_sync(create)
 
+    @property
+    def reads_directly(self) -> bool:
+        """Whether `read_first()` can run: the kit opens its own sessions."""
+        return self._dependency is None
+
+    async def read_first(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """The first row of the read-only *statement*, outside any session.
+
+        It sees committed data only. On a SQLite file it runs in the kit's read
+        thread (see `_direct_reads`); elsewhere as one Core statement on a pooled
+        connection of the engine.
+        """
+        await self._prepare()
+        if self._read_thread is not None:
+            return await self._read_thread.first(statement, params)
+        bind = self._maker().kw.get("bind")
+        if not isinstance(bind, AsyncEngine):
+            raise ConfigurationError("direct reads need a sessionmaker bound to an engine")
+        if is_sqlite_file(bind.url):
+            timeout = self._statement_timeout if self._statement_timeout is not None else 5.0
+            self._read_thread = SQLiteReadThread(bind.url, timeout=timeout)
+            return await self._read_thread.first(statement, params)
+        async with bind.connect() as conn:
+            result = await conn.execute(statement, params)
+            return result.first()
+
     async def shutdown(self) -> None:
-        """Dispose of the engine, if the kit created it."""
+        """Dispose of the engine, if the kit created it, and stop the read thread."""
+        if self._read_thread is not None:
+            thread, self._read_thread = self._read_thread, None
+            await asyncio.to_thread(thread.close)
         if self._owns_engine and self._engine is not None:
             await self._engine.dispose()
             self._engine = None

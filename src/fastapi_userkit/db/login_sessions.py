@@ -5,6 +5,7 @@ Two tables, plain SQLAlchemy types: `userkit_session` (one row per login) and
 rotated token presented again is recognised and revokes its session).
 """
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
     "RefreshTokenRow",
     "SQLSessionStore",
     "SessionBase",
+    "row_to_session",
 ]
 
 
@@ -86,6 +88,20 @@ class RefreshTokenRow(SessionBase):
     )
     expires_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+
+def row_to_session(values: Mapping[str, Any]) -> LoginSession:
+    """A `LoginSession` from the values of a `userkit_session` row, by column name."""
+    return LoginSession(
+        id=values["id"],
+        user_id=values["user_id"],
+        created_at=_aware(values["created_at"]),
+        last_used_at=_aware(values["last_used_at"]),
+        expires_at=_aware(values["expires_at"]),
+        user_agent=values["user_agent"],
+        ip=values["ip"],
+        revoked=bool(values["revoked"]),
+    )
 
 
 SESSION_TABLES = [LoginSessionRow.__table__, RefreshTokenRow.__table__]
