@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Column, Select, Table, bindparam, inspect, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from fastapi_userkit.db.database import Database
 from fastapi_userkit.db.login_sessions import LoginSessionRow, row_to_session
@@ -37,6 +36,7 @@ class AuthenticationRead:
         self._mapper = mapper
         table: Table = mapper.local_table  # type: ignore[assignment]
         self._keys = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs]
+        self._names = [key for key, _ in self._keys]
         columns = [column for _, column in self._keys]
         self._user_only: Select[Any] = select(*columns).where(
             table.c[_primary_key(mapper).name] == bindparam("user_id")
@@ -93,8 +93,9 @@ class AuthenticationRead:
 
     def _user(self, row: Any) -> Any:
         user = self._mapper.class_manager.new_instance()
-        for (key, _), value in zip(self._keys, row, strict=False):
-            set_committed_value(user, key, value)
+        # As the ORM's loader fills an instance: straight into its __dict__; then the
+        # values become the committed state and the identity key is set.
+        user.__dict__.update(zip(self._names, row, strict=False))
         make_transient_to_detached(user)
         return user
 
