@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.sql import Executable
 
 from fastapi_userkit.db._direct_reads import SQLiteReadThread, is_sqlite_file
+from fastapi_userkit.db._driver_logs import hide_aiosqlite_parameters
 from fastapi_userkit.db._outage import is_outage
 from fastapi_userkit.exceptions import ConfigurationError
 
@@ -128,6 +129,7 @@ class Database:
         self._started = False
         self._lock = asyncio.Lock()
         self._read_thread: SQLiteReadThread | None = None
+        self._driver_logs_checked = False
 
     @property
     def dialect_name(self) -> str | None:
@@ -153,6 +155,11 @@ class Database:
                 event.listen(self._engine.sync_engine, "handle_error", _discard_on_timeout)
                 self._owns_engine = True
             self._sessionmaker = async_sessionmaker(self._engine, expire_on_commit=False)
+        if not self._driver_logs_checked:
+            self._driver_logs_checked = True
+            bind = self._sessionmaker.kw.get("bind")
+            if isinstance(bind, AsyncEngine) and bind.dialect.driver == "aiosqlite":
+                hide_aiosqlite_parameters()
         return self._sessionmaker
 
     def _url_engine_options(self) -> dict[str, Any]:
@@ -162,6 +169,9 @@ class Database:
             url, connect=self._connect_timeout, statement=self._statement_timeout
         )
         options = dict(self._engine_options)
+        # SQL parameters (password and token hashes) stay out of SQLAlchemy's logs and of
+        # the text of its exceptions, which tracebacks print.
+        options.setdefault("hide_parameters", True)
         # Arguments written in the URL, or given as connect_args, win over the settings.
         connect_args = {k: v for k, v in timeouts.items() if k not in url.query}
         connect_args.update(options.get("connect_args") or {})
