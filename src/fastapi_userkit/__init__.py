@@ -25,6 +25,8 @@ from fastapi_userkit.db.models import IntegerIdUserMixin as IntegerIdUserMixin
 from fastapi_userkit.db.models import UserMixin as UserMixin
 from fastapi_userkit.db.store import SQLAlchemyUserStore as SQLAlchemyUserStore
 from fastapi_userkit.errors import ErrorCode as ErrorCode
+from fastapi_userkit.events import SecurityEvent as SecurityEvent
+from fastapi_userkit.events import SecurityEventName as SecurityEventName
 from fastapi_userkit.exceptions import AlreadyVerifiedError as AlreadyVerifiedError
 from fastapi_userkit.exceptions import BadTokenError as BadTokenError
 from fastapi_userkit.exceptions import ConfigurationError as ConfigurationError
@@ -99,6 +101,8 @@ __all__ = [
     "SMTPEmailSender",
     "SQLAlchemyUserStore",
     "SQLSessionStore",
+    "SecurityEvent",
+    "SecurityEventName",
     "SessionNotFoundError",
     "SessionStore",
     "SessionStoreProvider",

@@ -84,7 +84,16 @@ class InvalidPasswordError(UserKitError):
 
 
 class InvalidCredentialsError(UserKitError):
-    """The e-mail/password pair does not identify an active user."""
+    """The e-mail/password pair does not identify an active user.
+
+    Attributes:
+        user_id: The account the address names, when there is one (wrong password
+            or inactive user), for the security log; never shown to the client.
+    """
+
+    def __init__(self, *args: object, user_id: str | None = None) -> None:
+        super().__init__(*args)
+        self.user_id = user_id
 
 
 class UnverifiedLoginError(UserKitError):

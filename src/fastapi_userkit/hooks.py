@@ -15,6 +15,8 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from fastapi_userkit.events import SecurityEvent
+
 __all__ = [
     "UserKitHooks",
     "run_after_hook",
@@ -99,6 +101,16 @@ class UserKitHooks:
     ) -> None:
         """A user sent `PATCH /users/me`; *update_dict* holds the fields they sent
         (never a password: a new one shows as `password_changed: True`).
+        """
+
+    async def on_security_event(self, event: SecurityEvent, request: Request | None = None) -> None:
+        """A security decision was made (a login, a lockout, a logout, a change of
+        credentials, an administrative change: the table in "Security events").
+
+        Runs after the change is committed, once per event, beside the record on the
+        `fastapi_userkit.security` logger; *event* holds identifiers only. Use it to
+        feed an audit trail or an alerting system; keep it quick, as it runs before
+        the response (a slow sink belongs in a queue).
         """
 
     async def validate_password(self, password: str, email: str | None) -> list[str]:

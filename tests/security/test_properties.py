@@ -32,7 +32,9 @@ def test_hash_verify_round_trip(password: str) -> None:
     hashed = HASHER.hash(password)
     assert HASHER.verify(password, hashed)
     assert not HASHER.verify(password + "x", hashed)
-    assert password not in hashed
+    # The salt and digest (the last 53 characters) do not carry the password; the
+    # scheme's name before them is public and may share letters with one.
+    assert password not in hashed[-53:]
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)

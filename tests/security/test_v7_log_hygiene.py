@@ -6,32 +6,16 @@ would send, by design and with a warning at startup.
 """
 
 import logging
-import re
 from typing import Any
 
 import pytest
 
-from fastapi_userkit import EmailMessage, EmailSender
 from tests.conftest import PASSWORD, SECRET, Host
+from tests.security._mail import Outbox
 
 NEW_PASSWORD = "another-horse-battery-7"
 RESET_PASSWORD = "a-third-horse-battery-5"
 WRONG_PASSWORD = "not-the-password-at-all-3"
-
-
-class Outbox(EmailSender):
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def send(self, message: EmailMessage) -> None:
-        self.messages.append(message)
-
-    def tokens(self) -> list[str]:
-        return [
-            m.group(1)
-            for message in self.messages
-            for m in re.finditer(r"token=([A-Za-z0-9_\-\.]+)", message.text)
-        ]
 
 
 def _record_text(record: logging.LogRecord) -> str:

@@ -50,6 +50,7 @@ class Accounts:
     profile: Profile
     deletion: Deletion
     administration: Administration
+    hooks: UserKitHooks
 
 
 def build_accounts(
@@ -108,4 +109,5 @@ def build_accounts(
         administration=Administration(
             users, parse_id, credentials, emails, passwords, sessions, deletion, hooks
         ),
+        hooks=hooks,
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.credentials import Credentials
 from fastapi_userkit._accounts.deletion import Deletion
@@ -14,6 +15,7 @@ from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessio
 from fastapi_userkit._accounts.passwords import Passwords
 from fastapi_userkit._accounts.superusers import keep_a_superuser
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import BadTokenError, UserNotFoundError
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 from fastapi_userkit.protocols import UserPage
@@ -116,15 +118,27 @@ class Administration:
         await run_after_hook(
             "on_after_update", self.hooks.on_after_update(user, reported, origin.request)
         )
+        await record(
+            self.hooks,
+            origin,
+            SecurityEventName.ADMIN_UPDATE,
+            "success",
+            user=user,
+            actor=admin.user,
+            reason=",".join(sorted({*changes, *(["password"] if password is not None else [])})),
+        )
         if password is not None:
             self.passwords.notify(user, origin)
         return user
 
-    async def delete(self, uow: UnitOfWork, user_id: str, origin: Origin) -> None:
-        """Delete a user, as `Deletion.delete` does.
+    async def delete(
+        self, uow: UnitOfWork, admin: Authentication, user_id: str, origin: Origin
+    ) -> None:
+        """The superuser *admin* deletes a user, as `Deletion.delete` does.
 
         Raises:
             UserNotFoundError: no such user.
             LastSuperuserError: the user is the last active superuser.
         """
-        await self.deletion.delete(uow, await self.get(uow, user_id), origin)
+        user = await self.get(uow, user_id)
+        await self.deletion.delete(uow, user, origin, actor=admin.user)

@@ -9,8 +9,10 @@ cannot guess the password faster than the login form could.
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.throttle import Throttle
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import InvalidCredentialsError, WrongPasswordError
 from fastapi_userkit.passwords import PasswordHash
 from fastapi_userkit.policy import PasswordPolicy
@@ -44,7 +46,7 @@ class Credentials:
             raise InvalidCredentialsError()
         valid, new_hash = await self.hashing.verify_and_update(password, user.hashed_password)
         if not valid or not user.is_active:
-            raise InvalidCredentialsError()
+            raise InvalidCredentialsError(user_id=str(user.id))
         if new_hash is not None:
             await store.update(user, {"hashed_password": new_hash})
         return user
@@ -66,6 +68,14 @@ class Credentials:
             await self.throttle.login_succeeded(origin, user.email, counted)
             return
         await self.throttle.login_failed(origin, user.email, counted)
+        await record(
+            self.throttle.hooks,
+            origin,
+            SecurityEventName.REAUTHENTICATION,
+            "failure",
+            user=user,
+            reason="wrong_password",
+        )
         raise WrongPasswordError()
 
     async def new_hash(self, password: str, email: str) -> str:

@@ -5,12 +5,14 @@
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.credentials import Credentials
 from fastapi_userkit._accounts.login_sessions import LoginSessions, StoreFactory
 from fastapi_userkit._accounts.notices import AccountMail
 from fastapi_userkit._accounts.superusers import keep_a_superuser
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 
 
@@ -46,7 +48,9 @@ class Deletion:
         await self.credentials.confirm(user, current_password, origin)
         await self.delete(uow, user, origin)
 
-    async def delete(self, uow: UnitOfWork, user: Any, origin: Origin) -> None:
+    async def delete(
+        self, uow: UnitOfWork, user: Any, origin: Origin, *, actor: Any = None
+    ) -> None:
         """Delete *user*.
 
         Effects, in order: `on_before_delete` (it may raise: nothing is written
@@ -56,6 +60,9 @@ class Deletion:
 
         Raises:
             LastSuperuserError: the user is the last active superuser; nothing is deleted.
+
+        *actor* is the superuser who deletes someone else's account, for the
+        security event.
         """
         await self.hooks.on_before_delete(user, origin.request)
         store = self.users(uow)
@@ -64,5 +71,8 @@ class Deletion:
         await self.sessions.revoke_all(uow, user)
         await uow.commit()
         await run_after_hook("on_after_delete", self.hooks.on_after_delete(user, origin.request))
+        await record(
+            self.hooks, origin, SecurityEventName.ACCOUNT_DELETE, "success", user=user, actor=actor
+        )
         address = user.email
         origin.later.add(lambda: self.mail.account_deleted(address))

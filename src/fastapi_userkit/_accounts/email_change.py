@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi_userkit._accounts.addresses import change_address, ensure_available
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.credentials import Credentials
 from fastapi_userkit._accounts.emailed_tokens import EmailedTokens
@@ -14,6 +15,7 @@ from fastapi_userkit._accounts.notices import AccountMail
 from fastapi_userkit._action_tokens import Purpose, bound_state
 from fastapi_userkit._email import canonical_email
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import BadTokenError, UserAlreadyExistsError
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 
@@ -61,6 +63,9 @@ class EmailChange:
             lambda: self.mail.confirm_email_change(new_email, token),
             lambda: self.mail.email_change_notice(old_email, new_email),
         )
+        await record(
+            self.hooks, origin, SecurityEventName.EMAIL_CHANGE_REQUEST, "success", user=user
+        )
 
     async def confirm(self, uow: UnitOfWork, token: str, origin: Origin) -> Any:
         """Apply the change a confirmation link is for; following it proves the new
@@ -75,19 +80,26 @@ class EmailChange:
             UserAlreadyExistsError: the address was taken meanwhile, or one that looks
                 like it (`LookAlikeEmailError`).
         """
-        claims, user = await self.tokens.read(uow, Purpose.CHANGE_EMAIL, token)
+        event = SecurityEventName.EMAIL_CHANGE
+        try:
+            claims, user = await self.tokens.read(uow, Purpose.CHANGE_EMAIL, token)
+        except BadTokenError:
+            await record(self.hooks, origin, event, "failure", reason="bad_token")
+            raise
         if claims.email is None:
             raise BadTokenError("the token names no address")
         store = self.users(uow)
         await ensure_available(store, claims.email, user)
         changes = {"email": claims.email, "is_verified": True}
         if not await store.update_if(user, bound_state(user), changes):
+            await record(self.hooks, origin, event, "failure", user=user, reason="bad_token")
             raise BadTokenError("the account changed since the token was issued")
         await uow.commit()
         await run_after_hook(
             "on_after_update",
             self.hooks.on_after_update(user, {"email": claims.email}, origin.request),
         )
+        await record(self.hooks, origin, event, "success", user=user)
         return user
 
     async def apply_in(

@@ -6,12 +6,18 @@ from typing import Any
 
 from starlette.responses import Response
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.credentials import Credentials
 from fastapi_userkit._accounts.login_sessions import LoginSessions, StoreFactory
 from fastapi_userkit._accounts.throttle import Throttle
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.exceptions import InvalidCredentialsError, UnverifiedLoginError
+from fastapi_userkit.events import SecurityEventName
+from fastapi_userkit.exceptions import (
+    InvalidCredentialsError,
+    TooManyRequestsError,
+    UnverifiedLoginError,
+)
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 from fastapi_userkit.schemas import TokenResponse
 
@@ -60,15 +66,20 @@ class Login:
             UnverifiedLoginError: verified logins are required (an upgraded hash is
                 still committed).
         """
-        counted = await self.throttle.reserve_login(origin, email)
+        try:
+            counted = await self.throttle.reserve_login(origin, email)
+        except TooManyRequestsError:
+            await self._failed(origin, None, "rate_limited")
+            raise
         async with self.throttle.unless_answered(counted):
             try:
                 user = await self.credentials.authenticate(self.users(uow), email, password)
-            except InvalidCredentialsError:
+            except InvalidCredentialsError as error:
                 await self.throttle.login_failed(origin, email, counted)
                 await run_after_hook(
                     "on_login_failed", self.hooks.on_login_failed(email, origin.request)
                 )
+                await self._failed(origin, error.user_id, "invalid_credentials")
                 raise
         await self.throttle.login_succeeded(origin, email, counted)
         # The database work (an upgraded hash) is committed before the session is
@@ -76,11 +87,20 @@ class Login:
         # so a commit that fails must not leave a live session nobody holds.
         await uow.commit()
         if self.require_verified and not user.is_verified:
+            await self._failed(origin, str(user.id), "unverified")
             raise UnverifiedLoginError()
-        tokens = await self.sessions.open(uow, user, origin)
+        session_id, tokens = await self.sessions.open(uow, user, origin)
         await uow.commit()
+        await record(
+            self.hooks, origin, SecurityEventName.LOGIN, "success", user=user, session_id=session_id
+        )
         response = respond(user, tokens)
         await run_after_hook(
             "on_after_login", self.hooks.on_after_login(user, origin.request, response)
         )
         return response
+
+    async def _failed(self, origin: Origin, user_id: str | None, reason: str) -> None:
+        await record(
+            self.hooks, origin, SecurityEventName.LOGIN, "failure", user_id=user_id, reason=reason
+        )

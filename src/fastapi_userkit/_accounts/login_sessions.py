@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi_userkit._access_tokens import AccessClaims, AccessTokenCodec
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit.db._authentication_read import AuthenticationRead, attach
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.db.login_sessions import BoundSQLSessionStore, SQLSessionStore
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import (
     BadTokenError,
     RefreshTokenReuseError,
@@ -95,8 +97,10 @@ class LoginSessions:
         access = codec.issue(str(user.id), user.token_version, session_id)
         return TokenResponse(access_token=access, expires_in=codec.ttl, refresh_token=refresh_token)
 
-    async def open(self, uow: UnitOfWork, user: Any, origin: Origin) -> TokenResponse:
-        """Start a session for *user* and return its first token pair (not committed)."""
+    async def open(self, uow: UnitOfWork, user: Any, origin: Origin) -> tuple[str, TokenResponse]:
+        """Start a session for *user* and return its id and first token pair (not
+        committed).
+        """
         now = datetime.now(UTC)
         agent = (origin.user_agent or "").replace("\x00", "")[:USER_AGENT_MAX_LENGTH]
         session = LoginSession(
@@ -111,7 +115,7 @@ class LoginSessions:
         refresh_token, refresh_hash = new_refresh_token()
         refresh_expires = min(now + timedelta(seconds=self.refresh_ttl), session.expires_at)
         await self.store.bind(uow).create(session, refresh_hash, refresh_expires)
-        return self._pair(user, session.id, refresh_token)
+        return session.id, self._pair(user, session.id, refresh_token)
 
     async def refresh(
         self, uow: UnitOfWork, refresh_token: str, origin: Origin
@@ -150,6 +154,15 @@ class LoginSessions:
             await uow.commit()  # keep the revocation
             await run_after_hook(
                 "on_refresh_token_reuse", self.hooks.on_refresh_token_reuse(user, origin.request)
+            )
+            await record(
+                self.hooks,
+                origin,
+                SecurityEventName.REFRESH_TOKEN_REUSE,
+                "failure",
+                user=user,
+                session_id=found.id,
+                reason="session_revoked",
             )
             raise
         pair = self._pair(user, session.id, new_token)
@@ -209,6 +222,14 @@ class LoginSessions:
         await run_after_hook(
             "on_after_logout", self.hooks.on_after_logout(auth.user, origin.request)
         )
+        await record(
+            self.hooks,
+            origin,
+            SecurityEventName.LOGOUT,
+            "success",
+            user=auth.user,
+            session_id=auth.session.id,
+        )
 
     async def end_one(
         self, uow: UnitOfWork, auth: Authentication, session_id: str, origin: Origin
@@ -232,6 +253,14 @@ class LoginSessions:
         await run_after_hook(
             "on_after_logout", self.hooks.on_after_logout(auth.user, origin.request)
         )
+        await record(
+            self.hooks,
+            origin,
+            SecurityEventName.SESSION_REVOKE,
+            "success",
+            user=auth.user,
+            session_id=target.id,
+        )
 
     async def end_all(self, uow: UnitOfWork, user: Any, *, keep: str | None = None) -> None:
         """Invalidate every access token of *user* (token version bump) and end every
@@ -254,6 +283,7 @@ class LoginSessions:
         await self.end_all(uow, user)
         await uow.commit()
         await run_after_hook("on_after_logout", self.hooks.on_after_logout(user, origin.request))
+        await record(self.hooks, origin, SecurityEventName.LOGOUT_ALL, "success", user=user)
 
     async def list(self, uow: UnitOfWork, auth: Authentication) -> list[tuple[LoginSession, bool]]:
         """The caller's live sessions, oldest first, each with whether it is the

@@ -7,11 +7,13 @@ user is invalidated and every session ends but the one that made the change.
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.credentials import Credentials
 from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions, StoreFactory
 from fastapi_userkit._accounts.notices import AccountMail
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 
 
@@ -77,6 +79,14 @@ class Passwords:
         await run_after_hook(
             "on_after_password_change", self.hooks.on_after_password_change(user, origin.request)
         )
+        await record(
+            self.hooks,
+            origin,
+            SecurityEventName.PASSWORD_CHANGE,
+            "success",
+            user=user,
+            session_id=auth.session.id,
+        )
         self.notify(user, origin)
         return user
 
@@ -94,5 +104,13 @@ class Passwords:
         """
         user = await self.set_in(uow, user, password, keep=None)
         await uow.commit()
+        await record(
+            self.hooks,
+            origin,
+            SecurityEventName.ADMIN_UPDATE,
+            "success",
+            user=user,
+            reason="password",
+        )
         self.notify(user, origin)
         return user

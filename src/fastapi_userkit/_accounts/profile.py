@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.credentials import Credentials
 from fastapi_userkit._accounts.email_change import EmailChange
 from fastapi_userkit._accounts.login_sessions import Authentication
 from fastapi_userkit._accounts.passwords import Passwords
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 
 NEEDS_CURRENT_PASSWORD = ("email", "password")
@@ -75,10 +77,20 @@ class Profile:
         await run_after_hook(
             "on_after_update", self.hooks.on_after_update(user, reported, origin.request)
         )
+        if "email" in changes:
+            await record(self.hooks, origin, SecurityEventName.EMAIL_CHANGE, "success", user=user)
         if password is not None:
             await run_after_hook(
                 "on_after_password_change",
                 self.hooks.on_after_password_change(user, origin.request),
+            )
+            await record(
+                self.hooks,
+                origin,
+                SecurityEventName.PASSWORD_CHANGE,
+                "success",
+                user=user,
+                session_id=auth.session.id if keep_session else None,
             )
             self.passwords.notify(user, origin)
         return user

@@ -6,12 +6,14 @@ from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from fastapi_userkit._accounts.addresses import ensure_available
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.credentials import Credentials
 from fastapi_userkit._accounts.login_sessions import StoreFactory
 from fastapi_userkit._accounts.notices import AccountMail
 from fastapi_userkit._accounts.throttle import Throttle
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import LookAlikeEmailError, UserAlreadyExistsError
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 
@@ -62,6 +64,7 @@ class Registration:
             await run_after_hook(
                 "on_after_register", self.hooks.on_after_register(user, origin.request)
             )
+            await record(self.hooks, origin, SecurityEventName.REGISTER, "success", user=user)
         return user
 
     async def register(self, uow: UnitOfWork, values: dict[str, Any], origin: Origin) -> Any:

@@ -5,6 +5,7 @@
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.credentials import Credentials
 from fastapi_userkit._accounts.emailed_tokens import EmailedTokens
@@ -13,6 +14,7 @@ from fastapi_userkit._accounts.notices import AccountMail
 from fastapi_userkit._accounts.throttle import Throttle
 from fastapi_userkit._action_tokens import Purpose, bound_state
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import BadTokenError
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 
@@ -60,6 +62,13 @@ class PasswordReset:
                 deliver=lambda user, token: (
                     lambda: self.mail.reset_password(user, token),
                     lambda: self.hooks.on_after_forgot_password(user, token, origin.request),
+                    lambda: record(
+                        self.hooks,
+                        origin,
+                        SecurityEventName.PASSWORD_RESET_REQUEST,
+                        "success",
+                        user=user,
+                    ),
                 ),
             )
 
@@ -76,16 +85,23 @@ class PasswordReset:
             BadTokenError: bad, expired or used token, or the account changed since.
             InvalidPasswordError: the policy refused the password; the token still works.
         """
-        _, user = await self.tokens.read(uow, Purpose.RESET_PASSWORD, token)
+        event = SecurityEventName.PASSWORD_RESET
+        try:
+            _, user = await self.tokens.read(uow, Purpose.RESET_PASSWORD, token)
+        except BadTokenError:
+            await record(self.hooks, origin, event, "failure", reason="bad_token")
+            raise
         new_hash = await self.credentials.new_hash(password, user.email)
         changes = {"hashed_password": new_hash, "token_version": user.token_version + 1}
         if not await self.users(uow).update_if(user, bound_state(user), changes):
+            await record(self.hooks, origin, event, "failure", user=user, reason="bad_token")
             raise BadTokenError("the account changed since the token was issued")
         await self.sessions.revoke_all(uow, user)  # the version was bumped above
         await uow.commit()
         await run_after_hook(
             "on_after_reset_password", self.hooks.on_after_reset_password(user, origin.request)
         )
+        await record(self.hooks, origin, event, "success", user=user)
         address = user.email
         origin.later.add(lambda: self.mail.password_changed(address))
         return user

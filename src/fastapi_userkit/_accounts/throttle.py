@@ -20,8 +20,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._email import canonical_email
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import (
     RateLimiterUnavailableError,
     TooManyRequestsError,
@@ -115,7 +117,15 @@ class Throttle:
                 continue
             usage: Usage = await self._call("peek", key, limit)
             if usage.count == limit.count:
-                await run_after_hook("on_lockout", self.hooks.on_lockout(key, origin.request))
+                await self._locked_out(key, origin)
+
+    async def _locked_out(self, key: str, origin: Origin) -> None:
+        """Report that the counter *key* just filled: `on_lockout` and the event,
+        which names the limit, not the address in the key.
+        """
+        await run_after_hook("on_lockout", self.hooks.on_lockout(key, origin.request))
+        limit = ":".join(key.split(":", 2)[:2])
+        await record(self.hooks, origin, SecurityEventName.LOCKOUT, "failure", reason=limit)
 
     async def login_succeeded(self, origin: Origin, email: str, counted: list[str]) -> None:
         """Take the attempt back, clear the account-and-IP counter (the IP counter
@@ -152,7 +162,7 @@ class Throttle:
         # first one refused in its window reaches `on_lockout`.
         key, limit = keys[len(counted) - 1]
         if refused.count == limit.count + 1:
-            await run_after_hook("on_lockout", self.hooks.on_lockout(key, origin.request))
+            await self._locked_out(key, origin)
         for earlier in counted[:-1]:  # refused: it must not use up the IP's allowance
             await self._call("refund", earlier)
         raise TooManyRequestsError(await self._longest_wait(refused, keys[len(counted) :]))

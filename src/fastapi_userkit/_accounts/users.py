@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Deferred, Origin
 from fastapi_userkit.db.database import Database, UnitOfWork
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import InvalidCredentialsError, UserNotFoundError
 from fastapi_userkit.protocols import ModelT, UserPage
 from fastapi_userkit.schemas import Email, TokenResponse
@@ -170,6 +172,9 @@ class UserService(Generic[ModelT]):
             user = await self._existing(uow, user_id)
             await self._accounts.sessions.end_all(uow, user)
             await uow.commit()
+        await record(
+            self._accounts.hooks, Origin(), SecurityEventName.LOGOUT_ALL, "success", user=user
+        )
 
     async def deactivate(self, user_id: Any, *, db_session: AsyncSession | None = None) -> ModelT:
         """Deactivate *user_id*: no more logins, and every session ends now.
@@ -182,6 +187,14 @@ class UserService(Generic[ModelT]):
             user = await self._accounts.users(uow).update(user, {"is_active": False})
             await self._accounts.sessions.end_all(uow, user)
             await uow.commit()
+        await record(
+            self._accounts.hooks,
+            Origin(),
+            SecurityEventName.ADMIN_UPDATE,
+            "success",
+            user=user,
+            reason="is_active",
+        )
         return user  # type: ignore[no-any-return]
 
     async def open_session(
@@ -195,7 +208,7 @@ class UserService(Generic[ModelT]):
         """
         async with self._unit(db_session) as uow:
             user = await self._existing(uow, user_id)
-            tokens = await self._accounts.sessions.open(uow, user, Origin())
+            _, tokens = await self._accounts.sessions.open(uow, user, Origin())
             await uow.commit()
         return tokens
 

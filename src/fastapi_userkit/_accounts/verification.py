@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.emailed_tokens import EmailedTokens
 from fastapi_userkit._accounts.login_sessions import StoreFactory
@@ -10,6 +11,7 @@ from fastapi_userkit._accounts.notices import AccountMail
 from fastapi_userkit._accounts.throttle import Throttle
 from fastapi_userkit._action_tokens import Purpose, bound_state
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import AlreadyVerifiedError, BadTokenError
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 
@@ -54,6 +56,13 @@ class Verification:
                 deliver=lambda user, token: (
                     lambda: self.mail.verify_email(user, token),
                     lambda: self.hooks.on_after_request_verify(user, token, origin.request),
+                    lambda: record(
+                        self.hooks,
+                        origin,
+                        SecurityEventName.VERIFICATION_REQUEST,
+                        "success",
+                        user=user,
+                    ),
                 ),
                 with_email=True,
             )
@@ -70,12 +79,19 @@ class Verification:
             BadTokenError: bad or expired token, or the account changed since.
             AlreadyVerifiedError: the address is verified already.
         """
-        _, user = await self.tokens.read(uow, Purpose.VERIFY_EMAIL, token)
+        event = SecurityEventName.VERIFICATION
+        try:
+            _, user = await self.tokens.read(uow, Purpose.VERIFY_EMAIL, token)
+        except BadTokenError:
+            await record(self.hooks, origin, event, "failure", reason="bad_token")
+            raise
         if user.is_verified:
             raise AlreadyVerifiedError()
         expected = {**bound_state(user), "is_verified": False}
         if not await self.users(uow).update_if(user, expected, {"is_verified": True}):
+            await record(self.hooks, origin, event, "failure", user=user, reason="bad_token")
             raise BadTokenError("the account changed since the token was issued")
         await uow.commit()
         await run_after_hook("on_after_verify", self.hooks.on_after_verify(user, origin.request))
+        await record(self.hooks, origin, event, "success", user=user)
         return user

@@ -18,6 +18,7 @@ from fastapi import (
 )
 from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
 
+from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Call, Later, Origin, run_in_order
 from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions
 from fastapi_userkit._client_ip import Network, client_ip
@@ -31,6 +32,7 @@ from fastapi_userkit.errors import (
     http_exception,
     unauthorized,
 )
+from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import SessionStoreUnavailableError
 
 Dependency = Callable[..., Any]
@@ -62,6 +64,19 @@ class Requirements:
         if (self.verified and not user.is_verified) or (self.superuser and not user.is_superuser):
             return status.HTTP_403_FORBIDDEN
         return None
+
+    def unmet_by(self, user: Any) -> str:
+        """The requirements *user* does not meet, for the security log."""
+        unmet = [
+            name
+            for name, needed, has in (
+                ("active", self.active, user.is_active),
+                ("verified", self.verified, user.is_verified),
+                ("superuser", self.superuser, user.is_superuser),
+            )
+            if needed and not has
+        ]
+        return ",".join(unmet)
 
 
 async def _no_token() -> None:
@@ -185,6 +200,8 @@ class Dependencies:
     def _build_current_user(
         self, requirements: Requirements
     ) -> Callable[..., Coroutine[Any, Any, Any]]:
+        hooks, trusted = self.sessions.hooks, self.trusted_proxies
+
         async def current_user(
             request: Request,
             auth: Annotated[Authentication | None, Depends(self.authentication)],
@@ -195,8 +212,17 @@ class Dependencies:
                 return user
             if requirements.optional:
                 return None
-            if refusal == status.HTTP_401_UNAUTHORIZED:
+            if refusal == status.HTTP_401_UNAUTHORIZED or auth is None:
                 raise unauthorized(token_sent=_token_sent(request))
+            await record(
+                hooks,
+                Origin(request=request, ip=client_ip(request, trusted)),
+                SecurityEventName.ACCESS_DENIED,
+                "failure",
+                user=auth.user,
+                session_id=auth.session.id,
+                reason=requirements.unmet_by(auth.user),
+            )
             raise forbidden()
 
         return current_user

@@ -200,15 +200,17 @@ def _sentinel(owner: str, url: str, errors: tuple[type[BaseException], ...]) -> 
     for name in _SENTINEL_LOGIN:
         if parsed.options.get(name):
             sentinel_kwargs[name.removeprefix("sentinel_")] = parsed.options[name]
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
-        parsed.hosts,
-        sentinel_kwargs=sentinel_kwargs,
-        username=parsed.username,
-        password=parsed.password,
-        db=db,
-        decode_responses=True,
-        retry=Retry(NoBackoff(), 1),
+    connection: dict[str, Any] = {
+        "username": parsed.username,
+        "password": parsed.password,
+        "db": db,
+        "decode_responses": True,
+        "retry": Retry(NoBackoff(), 1),
         **timeouts,
+    }
+    # Typed from redis 8 on, untyped before.
+    sentinel = Sentinel(  # type: ignore[no-untyped-call,unused-ignore]
+        parsed.hosts, sentinel_kwargs=sentinel_kwargs, **connection
     )
     client = sentinel.master_for(path[0])
     return RedisConnection(client, True, errors, False, tuple(sentinel.sentinels))

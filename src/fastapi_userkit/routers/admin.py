@@ -101,10 +101,11 @@ def create_admin_router(
     )
     async def delete_user(
         id: str,
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> None:
         with answering(Flow.ACCOUNT):
-            await administration.delete(uow, id, origin)
+            await administration.delete(uow, auth, id, origin)
 
     return router
