@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
 
 from fastapi_userkit.db._outage import is_outage
@@ -62,6 +63,12 @@ class BoundedRoute(APIRoute):
                 # Without the submitted values: a password or token must not be echoed
                 # to the client nor printed in a traceback (hence `from None`).
                 raise RequestValidationError(redacted(exc.errors())) from None
+            except StarletteHTTPException as exc:  # FastAPI raises Starlette's
+                if exc.status_code == 400 and exc.detail == _UNPARSEABLE:
+                    # FastAPI's answer to a body its parser gave up on (e.g. JSON nested
+                    # too deep to decode): the same 422 as any other malformed JSON.
+                    raise RequestValidationError(_unparseable_body()) from None
+                raise
             except UnavailableError as error:  # wherever it was raised: a 503, not a 500
                 raise http_exception(error, Flow.ACCOUNT) from None
             except Exception as error:
@@ -74,6 +81,20 @@ class BoundedRoute(APIRoute):
             return response
 
         return bounded_handler
+
+
+_UNPARSEABLE = "There was an error parsing the body"
+
+
+def _unparseable_body() -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "json_invalid",
+            "loc": ("body",),
+            "msg": "JSON decode error",
+            "ctx": {"error": "the body could not be parsed"},
+        }
+    ]
 
 
 def redacted(errors: Sequence[Any]) -> list[dict[str, Any]]:
