@@ -152,11 +152,12 @@ class TestRegisterBadInput:
         )
         assert response.status_code == 422
 
-    async def test_undecodable_body_is_400(self, host: Host) -> None:
+    async def test_undecodable_body_is_422(self, host: Host) -> None:
         response = await host.client.post(
             "/auth/register", content=b"\xff\xfe\x00", headers={"content-type": "application/json"}
         )
-        assert response.status_code == 400
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["type"] == "json_invalid"
 
     async def test_nul_in_password_is_kept(self, host: Host) -> None:
         assert (await host.register(password="owl\x00moth river")).status_code == 201
