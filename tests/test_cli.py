@@ -473,6 +473,25 @@ async def test_list_users_table_json_and_paging(tmp_path: Path) -> None:
             assert hashed not in output
 
 
+def test_commands_sign_nothing_so_need_no_key_and_warn_of_none(tmp_path: Path) -> None:
+    no_key: dict[str, str | None] = {"USERKIT_SECRET_KEY": None}
+    created = ok(
+        run(
+            tmp_path,
+            "create-superuser",
+            "--email",
+            ADMIN,
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+            env=no_key,
+        )
+    )
+    listed = ok(run(tmp_path, "list-users", env=no_key))
+    assert ADMIN in listed.stdout
+    for result in (created, listed):
+        assert "USERKIT_SECRET_KEY" not in result.stderr, result.stderr
+
+
 # --------------------------------------------------------------------------- init-db
 
 

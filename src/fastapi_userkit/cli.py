@@ -18,14 +18,16 @@ import importlib
 import inspect
 import json
 import os
+import secrets
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from fastapi import FastAPI
-from pydantic import TypeAdapter, ValidationError
+from pydantic import SecretStr, TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from fastapi_userkit._keys import ASYMMETRIC_ALGORITHMS
 from fastapi_userkit._kit import UserKit, include_user_router
 from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.exceptions import (
@@ -205,9 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings() -> UserKitSettings:
     try:
-        return UserKitSettings()
+        settings = UserKitSettings()
     except ValidationError as exc:
         raise CommandError(_settings_message(exc), EXIT_USAGE) from None
+    if settings.secret_key is None and settings.jwt_algorithm not in ASYMMETRIC_ALGORITHMS:
+        # The commands sign no token: a throw-away key spares them the warning about
+        # an ephemeral key (and, off SQLite, the refusal to start without one).
+        settings = settings.model_copy(update={"secret_key": SecretStr(secrets.token_hex(32))})
+    return settings
 
 
 def _settings_message(exc: ValidationError) -> str:
