@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit coverage-gate audit test-programs unit-postgres unit-mariadb docs settings-reference bench timing clean
+.PHONY: demo docs-serve test lint typecheck unit coverage-gate audit test-programs unit-postgres unit-mariadb docs settings-reference bench timing clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,9 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql,redis,argon2,crypto]" --group dev
 	touch $(STAMP)
 
-## Run the demo app on http://127.0.0.1:8000 (SQLite file demo.db).
+## Run the demo app on http://127.0.0.1:8000 (SQLite file demo.db); `make demo PORT=8080`
+## for another port.
+PORT ?= 8000
 demo: $(STAMP)
-	cd examples/demo && ../../$(BIN)/uvicorn main:app --host 127.0.0.1 --port 8000
+	cd examples/demo && ../../$(BIN)/uvicorn main:app --host 127.0.0.1 --port $(PORT)
 
 ## Lint, type-check, run the whole test suite (SQLite, then PostgreSQL and MariaDB),
 ## build the docs and audit the installed dependencies.
@@ -68,8 +70,15 @@ unit-postgres: $(STAMP)
 unit-mariadb: $(STAMP)
 	USERKIT_TEST_DATABASE_URL=$(MARIADB_URL) $(BIN)/python -m pytest -q -m "not single_pass" $(PYTEST_ARGS)
 
+## Build the documentation site into site/ (open site/index.html in a browser).
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
+
+## Serve the documentation on http://127.0.0.1:8001, rebuilt on every change;
+## `make docs-serve DOCS_PORT=...` for another port.
+DOCS_PORT ?= 8001
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict -a 127.0.0.1:$(DOCS_PORT)
 
 ## Rewrite the settings reference page from the settings' docstrings.
 settings-reference: $(STAMP)
