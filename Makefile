@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql,redis,argon2,crypto]" --group dev
+	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql,redis,argon2,crypto,offline-docs]" --group dev
 	touch $(STAMP)
 
 ## Run the demo app on http://127.0.0.1:8000 (SQLite file demo.db); `make demo PORT=8080`
@@ -23,8 +23,8 @@ demo: $(STAMP)
 test: lint typecheck unit unit-postgres unit-mariadb docs audit
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks tools
-	$(BIN)/ruff format --check src tests examples benchmarks tools
+	$(BIN)/ruff check src tests examples benchmarks tools docs_src
+	$(BIN)/ruff format --check src tests examples benchmarks tools docs_src
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src

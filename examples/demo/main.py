@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from fastapi_userkit import UserKitSettings, include_user_router
+from fastapi_userkit.contrib.offline_docs import serve_docs_offline
 
 
 @asynccontextmanager
@@ -26,6 +27,8 @@ def create_app(settings: UserKitSettings | None = None) -> FastAPI:
             database_url=os.environ.get("USERKIT_DATABASE_URL", "sqlite+aiosqlite:///./demo.db")
         )
     kit = include_user_router(app, settings=settings)
+    # Swagger UI's files from the fastapi-offline package, not a CDN: /docs works offline.
+    serve_docs_offline(app)
 
     @app.get("/hello")
     async def hello(user: kit.CurrentUser) -> dict[str, str]:  # type: ignore[name-defined]
