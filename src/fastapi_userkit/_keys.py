@@ -5,13 +5,17 @@ each with a `kid`: for HMAC keys the first 16 hex digits of a domain-separated
 SHA-256 of the key, for public keys their RFC 7638 thumbprint. Tokens are signed
 with the newest key and verified with the key their `kid` names, with the one
 algorithm of the settings (RFC 8725 §3.1); `alg`, `jwk`, `jku`, `x5u` and any
-other header parameter are never trusted. The kit's builder reads the keys from the
+other header parameter are never trusted. Verification is strict about the form
+too: a token must be a compact JWS of unpadded base64url (RFC 7515 §2, §7.1), so
+each token has one spelling; `aud` must be the single expected string; `exp`,
+`iat` and `nbf` must be integers. The kit's builder reads the keys from the
 settings when `include_user_router()` runs, never at import.
 """
 
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +31,10 @@ ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
 #: The only header parameters the kit writes; a token with any other is refused.
 HEADER_PARAMETERS = frozenset({"alg", "typ", "kid"})
 _HMAC_KID_CONTEXT = b"fastapi-userkit:hmac-kid:v1\x00"
+#: Three segments of unpadded base64url: the only form of token the kit reads.
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+#: NumericDate claims: the kit writes integers and accepts nothing else.
+_NUMERIC_DATES = ("exp", "iat", "nbf")
 
 
 def hmac_kid(secret: bytes) -> str:
@@ -108,6 +116,9 @@ class KeyRing:
             BadTokenError: bad signature, unknown `kid`, other algorithm or `typ`,
                 unexpected header parameter, failed claim check, malformed token.
         """
+        # PyJWT also takes padded base64url: the same token under another spelling.
+        if not _COMPACT_JWS.fullmatch(token):
+            raise BadTokenError("not a compact JWS of unpadded base64url")
         header = _header(token)
         if not HEADER_PARAMETERS.issuperset(header):
             raise BadTokenError("unexpected header parameter")
@@ -118,16 +129,21 @@ class KeyRing:
         if key is None:
             raise BadTokenError("unknown or missing kid")
         try:
-            return jwt.decode(
+            payload: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=[self.algorithm],
                 audience=audience,
                 issuer=issuer,
-                options={"require": list(require)},
+                # strict_aud: a list naming the kit beside another audience is refused.
+                options={"require": list(require), "strict_aud": True},
             )
         except jwt.PyJWTError as exc:
             raise BadTokenError(f"invalid token: {exc}") from exc
+        # PyJWT truncates any number (and numeric string) with int().
+        if any(type(payload.get(name, 0)) is not int for name in _NUMERIC_DATES):
+            raise BadTokenError("exp, iat or nbf is not an integer")
+        return payload
 
 
 def _header(token: str) -> dict[str, Any]:
