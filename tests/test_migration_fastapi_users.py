@@ -2,30 +2,45 @@
 
 A fastapi-users app (its documentation's SQLAlchemy example) registers users on a
 database; the migration documented in docs/how-to/migrate-from-fastapi-users.md runs
-on it, statement for statement as the page has them; the kit then serves the same
-users on the same database: old passwords log in, their hashes are upgraded, and the
-shared routes answer the same bad requests the same way.
+on it, from the files the page includes (docs_src/how_to/migrate_from_fastapi_users/:
+its SQL statements, its scripts and the app of step 5) and with the commands the page
+shows; the kit then serves the same users on the same database: old passwords log in,
+their hashes are upgraded, and the shared routes answer the same bad requests the same
+way. It runs on PostgreSQL, SQLite and MariaDB.
 """
 
+import os
 import re
+import shutil
 import sys
-import textwrap
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 from fastapi_userkit import UserKitSettings, canonical_email, email_skeleton
 from fastapi_userkit.db.login_sessions import SessionBase
 from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, PasswordHash
-from tests.conftest import SECRET, Host
+from tests._docs import (
+    DOCS_SRC,
+    ROOT,
+    bash,
+    block,
+    exported,
+    load,
+    serve,
+    shell_env,
+    sql_statements,
+)
+from tests.conftest import SECRET, Host, own_database
 
 pytest.importorskip("fastapi_users")
 pytest.importorskip("argon2")
@@ -52,41 +67,44 @@ from fastapi_userkit.contrib.argon2 import Argon2Hasher
 # Independent of the database under test: runs in the SQLite pass only.
 pytestmark = pytest.mark.single_pass
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "how-to" / "migrate-from-fastapi-users.md"
+DOC = ROOT / "docs" / "how-to" / "migrate-from-fastapi-users.md"
+STEPS = DOCS_SRC / "how_to" / "migrate_from_fastapi_users"
 FU_SECRET = "fastapi-users-secret-0123456789abcdef"
 FULL_WIDTH_CAROL = "\uff23\uff41\uff52\uff4f\uff4c@example.com"  # full-width "Carol"
 DOTLESS_ALICE = "al\u0131ce@example.com"  # a dotless i: looks like alice@example.com
 PASSWORD = "an old passphrase"
+MARIADB_URL = os.environ.get("USERKIT_TEST_MARIADB_URL", "mysql+asyncmy://root@127.0.0.1:3306/test")
 
 
-# --- the documentation page ------------------------------------------------------------
+# --- the documentation's files -------------------------------------------------------------
 
 
-def _blocks(language: str) -> list[str]:
-    """Every fenced block of *language* on the page, dedented (tabs indent them)."""
-    found = re.findall(
-        rf"^([ \t]*)```{language}\n(.*?)^\1```$",
-        DOC.read_text("utf-8"),
-        flags=re.DOTALL | re.MULTILINE,
-    )
-    return [textwrap.dedent(body) for _, body in found]
+def doc_sql(name: str) -> list[str]:
+    """The statements of the page's SQL file *name* (step1_sqlite, step3_postgresql, ...)."""
+    return sql_statements(STEPS / f"{name}.sql")
 
 
-def doc_sql(marker: str) -> list[str]:
-    """The statements of the ```sql block whose first line is `-- {marker}`."""
-    matching = [b for b in _blocks("sql") if b.splitlines()[0] == f"-- {marker}"]
-    assert len(matching) == 1, f"one ```sql block starting with -- {marker} expected"
-    lines = [line for line in matching[0].splitlines() if not line.startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+def doc_script(name: str) -> ModuleType:
+    """The page's script *name*.py, loaded as a module (its `main()` is not run)."""
+    return load(STEPS / f"{name}.py")
 
 
-def doc_python(defining: str) -> dict[str, Any]:
-    """Run the ```python block that defines *defining*; return its namespace."""
-    matching = [b for b in _blocks("python") if f"def {defining}(" in b]
-    assert len(matching) == 1, f"one ```python block defining {defining} expected"
-    namespace: dict[str, Any] = {"__name__": "migration_doc_snippet"}
-    exec(compile(matching[0], str(DOC), "exec"), namespace)  # noqa: S102 - our own docs
-    return namespace
+async def migrate(engine: AsyncEngine, database: str) -> None:
+    """Steps 1 to 4 of the page, on *database* (postgresql, sqlite or mysql)."""
+    await run_sql(engine, doc_sql(f"step1_{database}"))
+    await doc_script("fill_email_keys").fill_email_keys(engine)
+    await run_sql(engine, doc_sql(f"step3_{database}"))
+    await doc_script("create_session_tables").create_session_tables(engine)
+
+
+async def check_the_result(engine: AsyncEngine) -> dict[str, str]:
+    """The page's closing query: each address with the start of its hash."""
+    (query,) = doc_sql("check")
+    if engine.dialect.name == "mysql":  # as the page says: backticks there
+        query = query.replace('"user"', "`user`")
+    async with engine.connect() as conn:
+        rows = (await conn.exec_driver_sql(query)).all()
+    return {row[0]: row[1] for row in rows}
 
 
 async def run_sql(engine: AsyncEngine, statements: list[str]) -> None:
@@ -322,9 +340,10 @@ async def stored_hash(engine: AsyncEngine, email: str) -> str:
 
 async def set_column(engine: AsyncEngine, email: str, **values: Any) -> None:
     assignments = ", ".join(f"{name} = :{name}" for name in values)
+    table = engine.dialect.identifier_preparer.quote("user")  # `user` on MariaDB
     async with engine.begin() as conn:
         result = await conn.execute(
-            text(f'UPDATE "user" SET {assignments} WHERE email = :e'),  # noqa: S608 - test names
+            text(f"UPDATE {table} SET {assignments} WHERE email = :e"),  # noqa: S608 - test names
             {**values, "e": email},
         )
     assert getattr(result, "rowcount", 1) == 1
@@ -403,18 +422,13 @@ class TestMigrationOnPostgres:
         assert carol["email"] == FULL_WIDTH_CAROL
         assert dotless["email"] == DOTLESS_ALICE
 
-        # the documented migration, exactly as the page has it
-        await run_sql(pg_engine, doc_sql("PostgreSQL, step 1: add the columns"))
-        snippet = doc_python("fill_email_keys")
+        # the documented migration, from the files the page includes
+        script = doc_script("fill_email_keys")
         # the kit's own functions, not a copy that could drift from them
-        assert snippet["canonical_email"] is canonical_email
-        assert snippet["email_skeleton"] is email_skeleton
-        await snippet["fill_email_keys"](pg_engine)
-        await run_sql(
-            pg_engine, doc_sql("PostgreSQL, step 3: make the columns required, add their indexes")
-        )
+        assert script.canonical_email is canonical_email
+        assert script.email_skeleton is email_skeleton
+        await migrate(pg_engine, "postgresql")
         async with pg_engine.begin() as conn:
-            await conn.run_sync(SessionBase.metadata.create_all)
             rows = (
                 await conn.execute(
                     text(
@@ -464,6 +478,9 @@ class TestMigrationOnPostgres:
         assert (response.status_code, error_code(response)) == (400, "LOGIN_BAD_CREDENTIALS")
 
         # every old hash was upgraded at the first login, and verifies afterwards
+        checked = await check_the_result(pg_engine)
+        assert checked["alice@example.com"] == checked["bob@example.com"] == "bcrypt-sha256$"
+        assert checked["inactive@example.com"] == "$argon2id$v=19"  # never logged in
         for email in ("alice@example.com", "bob@example.com", "Straße@example.com"):
             upgraded = await stored_hash(pg_engine, email)
             assert upgraded.startswith("bcrypt-sha256$$2b$04$"), email
@@ -542,10 +559,10 @@ class TestMigrationOnPostgres:
             # two accounts for fastapi-users (lower() keeps full-width letters), one for the kit
             await register_with_fastapi_users(fu, "carol@example.com")
             await register_with_fastapi_users(fu, FULL_WIDTH_CAROL)
-        await run_sql(pg_engine, doc_sql("PostgreSQL, step 1: add the columns"))
+        await run_sql(pg_engine, doc_sql("step1_postgresql"))
         both = rf"(?=.*'carol@example\.com')(?=.*'{re.escape(FULL_WIDTH_CAROL)}')"
         with pytest.raises(SystemExit, match=both):
-            await doc_python("fill_email_keys")["fill_email_keys"](pg_engine)
+            await doc_script("fill_email_keys").fill_email_keys(pg_engine)
         async with pg_engine.connect() as conn:  # nothing was written
             rows = (await conn.execute(text('SELECT email_key, email_skeleton FROM "user"'))).all()
         assert [tuple(row) for row in rows] == [(None, None), (None, None)]
@@ -579,10 +596,12 @@ def _schema_differences(sync_conn: Any) -> list[Any]:
 
 
 class TestMigrationOnSQLite:
-    async def test_ids_lose_their_dashes_and_users_log_in(
-        self, tmp_path: Path, make_host: Callable[..., Any]
+    async def test_a_reader_migrates_with_the_pages_commands(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/fastapi_users.db")
+        """The page, followed in a folder holding fastapi-users' SQLite database, app.db."""
+        monkeypatch.chdir(tmp_path)
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/app.db")
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(FUBase.metadata.create_all)
@@ -592,26 +611,95 @@ class TestMigrationOnSQLite:
                 stored_id = await conn.scalar(text('SELECT id FROM "user"'))
             assert stored_id == alice["id"]  # 36 characters, with dashes
 
-            await run_sql(engine, doc_sql("SQLite, step 1: convert the ids, add the columns"))
-            await doc_python("fill_email_keys")["fill_email_keys"](engine)
-            await run_sql(engine, doc_sql("SQLite, step 3: add the indexes"))
-            async with engine.begin() as conn:
-                await conn.run_sync(SessionBase.metadata.create_all)
+            # step 1, then steps 2 and 4 as the page runs them: its scripts, its commands
+            await run_sql(engine, doc_sql("step1_sqlite"))
+            await engine.dispose()
+            env = shell_env()
+            for script in ("fill_email_keys", "create_session_tables"):
+                shutil.copy(STEPS / f"{script}.py", tmp_path)
+                command = block(DOC, "bash", f"python {script}.py", "sqlite+aiosqlite").body
+                result = bash(command, tmp_path, env)
+                assert result.returncode == 0, result.stderr
+                if script == "fill_email_keys":
+                    await run_sql(engine, doc_sql("step3_sqlite"))
+                    await engine.dispose()
+            async with engine.connect() as conn:
                 row = (
                     await conn.execute(text('SELECT id, email_key, email_skeleton FROM "user"'))
                 ).one()
+                tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
             assert row.id == uuid.UUID(alice["id"]).hex  # what SQLAlchemy's Uuid stores
             assert row.email_key == canonical_email("alice@example.com")
             assert row.email_skeleton == email_skeleton("alice@example.com")
+            assert {"userkit_session", "userkit_refresh_token"} <= tables
 
-            host: Host = await make_host(settings=kit_settings(), database=engine)
-            token = await login(host.client, "alice@example.com")
-            response = await me(host.client, token)
+            # step 5: the page's environment, and its app
+            exports = block(DOC, "bash", "export USERKIT_DATABASE_URL", "sqlite+aiosqlite").body
+            for name, value in exported(exports, tmp_path, env).items():
+                monkeypatch.setenv(name, value)
+            monkeypatch.setenv("USERKIT_BCRYPT_ROUNDS", "4")
+            app = doc_script("main").app
+            async with serve(app) as client:
+                token = await login(client, "alice@example.com")
+                response = await me(client, token)
             assert response.status_code == 200
             assert response.json() == alice
-            assert (await stored_hash(engine, "alice@example.com")).startswith("bcrypt-sha256$")
+            assert await check_the_result(engine) == {"alice@example.com": "bcrypt-sha256$"}
         finally:
             await engine.dispose()
+
+
+# --- the migration on MariaDB (ids change spelling, binary collations) -------------------
+
+
+class TestMigrationOnMariaDB:
+    async def test_ids_lose_their_dashes_and_users_log_in(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async with own_database(MARIADB_URL) as url:
+            engine = create_async_engine(url)
+            try:
+                async with engine.begin() as conn:
+                    await conn.run_sync(FUBase.metadata.create_all)
+                async with client_for(fastapi_users_app(engine)) as fu:
+                    alice = await register_with_fastapi_users(fu, "alice@example.com")
+                    # (MariaDB's default collation already made look-alikes one address)
+                    await register_with_fastapi_users(fu, "bob@example.com")
+                await set_column(
+                    engine, "bob@example.com", hashed_password=pwdlib_bcrypt_hash(PASSWORD)
+                )
+                # the page's steps, its scripts run with its MariaDB commands
+                await run_sql(engine, doc_sql("step1_mysql"))
+                await engine.dispose()
+                for script in ("fill_email_keys", "create_session_tables"):
+                    shutil.copy(STEPS / f"{script}.py", tmp_path)
+                    command = block(DOC, "bash", f"python {script}.py", "mysql+asyncmy").body
+                    command = command.replace("mysql+asyncmy://user:password@host/dbname", url)
+                    result = bash(command, tmp_path, shell_env())
+                    assert result.returncode == 0, result.stderr
+                    if script == "fill_email_keys":
+                        await run_sql(engine, doc_sql("step3_mysql"))
+                        await engine.dispose()
+
+                monkeypatch.chdir(tmp_path)
+                monkeypatch.setenv("USERKIT_DATABASE_URL", url)
+                monkeypatch.setenv("USERKIT_SECRET_KEY", SECRET)
+                monkeypatch.setenv("USERKIT_BCRYPT_ROUNDS", "4")
+                app = doc_script("main").app
+                async with serve(app) as client:
+                    for email, user in [
+                        ("alice@example.com", alice),
+                        ("Alice@Example.com", alice),
+                        ("bob@example.com", None),
+                    ]:
+                        response = await me(client, await login(client, email))
+                        assert response.status_code == 200, response.text
+                        if user is not None:
+                            assert response.json() == user
+                checked = await check_the_result(engine)
+                assert set(checked.values()) == {"bcrypt-sha256$"}
+            finally:
+                await engine.dispose()
 
 
 # --- the [argon2] extra ------------------------------------------------------------------

@@ -1,0 +1,7 @@
+-- MariaDB / MySQL, step 1: convert the ids, add the columns
+UPDATE `user` SET id = REPLACE(id, '-', '');
+ALTER TABLE `user` MODIFY email VARCHAR(320) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL;
+ALTER TABLE `user` ADD COLUMN email_key VARCHAR(320) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL;
+ALTER TABLE `user` ADD COLUMN email_skeleton VARCHAR(64) NULL;
+ALTER TABLE `user` ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE `user` ADD COLUMN created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP;

@@ -1,0 +1,5 @@
+-- PostgreSQL, step 1: add the columns
+ALTER TABLE "user" ADD COLUMN email_key VARCHAR(320);
+ALTER TABLE "user" ADD COLUMN email_skeleton VARCHAR(64);
+ALTER TABLE "user" ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "user" ADD COLUMN created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now();
