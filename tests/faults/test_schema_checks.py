@@ -110,10 +110,7 @@ async def test_sessions_from_the_hosts_dependency_are_not_checked(
 
 # --- ids written by fastapi-users -------------------------------------------------------------
 
-STEP_1 = {
-    "sqlite": "SQLite, step 1: convert the ids, add the columns",
-    "mariadb": "MariaDB / MySQL, step 1: convert the ids, add the columns",
-}
+STEP_1 = {"sqlite": "step1_sqlite", "mariadb": "step1_mysql"}
 
 
 @pytest.fixture(params=sorted(STEP_1))
