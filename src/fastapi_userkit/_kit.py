@@ -35,6 +35,7 @@ from fastapi_userkit.routers import (
     create_users_router,
     create_verify_router,
 )
+from fastapi_userkit.routers._operations import describe
 from fastapi_userkit.schemas import UserSchemas
 
 if TYPE_CHECKING:
@@ -402,7 +403,9 @@ def include_user_router(
     router = APIRouter(prefix=prefix)
     for path, sub in _routers(parts, exclude):
         tag = "auth" if path == "/auth" else "users"
+        describe(sub)
         router.include_router(sub, prefix=path, tags=[tag])
     app.include_router(router)
+    parts.deps.declare_on(app)
     _wrap_lifespan(app, kit)
     return kit

@@ -283,11 +283,12 @@ class PasswordSettings(SettingsGroup):
     their turn."""
 
     password_min_length: int = Field(default=8, ge=1)
-    """Shortest password accepted, in characters after NFKC normalisation."""
+    """Shortest password accepted, in characters, counted as typed and after NFKC
+    normalisation."""
 
     password_max_length: int = Field(default=128, ge=8, le=4096)
-    """Longest password accepted, in characters after NFKC normalisation. Passwords up to this
-    length count in full; nothing is truncated."""
+    """Longest password accepted, in characters, counted as typed and after NFKC
+    normalisation. Passwords up to this length count in full; nothing is truncated."""
 
     password_common_list: bool = True
     """Refuse the 20,000 most common passwords of the bundled list, compared

@@ -6,6 +6,9 @@ why one domain error can have several codes: a refused password is
 `REGISTER_INVALID_PASSWORD` at registration and `RESET_PASSWORD_INVALID_PASSWORD`
 in a reset. A route names its `Flow`, and `ANSWERS` says what each error becomes
 in that flow (or in any flow, under `None`).
+
+`Refusals` says the same to OpenAPI: every route declares each status it can
+answer, with a body schema listing the exact codes.
 """
 
 from collections.abc import Iterator, Mapping
@@ -53,6 +56,8 @@ class ErrorCode(StrEnum):
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     UNSUPPORTED_GRANT_TYPE = "UNSUPPORTED_GRANT_TYPE"
+    FORM_INVALID = "FORM_INVALID"
+    """A login form the parser refuses: more than 16 fields, or a file."""
     REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"  # noqa: S105 - a code
     REFRESH_TOKEN_REUSED = "REFRESH_TOKEN_REUSED"  # noqa: S105 - a code
     SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
@@ -263,18 +268,196 @@ def database_unavailable() -> HTTPException:
     )
 
 
-def too_many_response() -> dict[str, Any]:
-    """OpenAPI `responses=` entry of the 429 every rate-limited route may send."""
-    return {
-        "description": "Rate limit reached; retry after `Retry-After` seconds.",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        "content": {"application/json": {"example": {"detail": "TOO_MANY_REQUESTS"}}},
+#: The OpenAPI schema of the headers an error answer can promise.
+_HEADER_SCHEMAS: Mapping[str, dict[str, Any]] = MappingProxyType(
+    {
+        "Retry-After": {"type": "integer", "minimum": 0},
+        "WWW-Authenticate": {"type": "string"},
     }
+)
+_VALIDATION_ERROR: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+        "msg": {"type": "string"},
+        "type": {"type": "string"},
+        "ctx": {"type": "object"},
+    },
+    "required": ["loc", "msg", "type"],
+}
 
 
-def error_response(code: ErrorCode, description: str) -> dict[str, Any]:
-    """OpenAPI `responses=` entry documenting one error code."""
-    return {
-        "description": description,
-        "content": {"application/json": {"example": {"detail": code.value}}},
+#: The RFC 6749 §5.2 `error` of the token endpoint's answers that are not `invalid_grant`.
+_OAUTH_ERRORS: Mapping[str, str] = MappingProxyType(
+    {
+        ErrorCode.UNSUPPORTED_GRANT_TYPE.value: "unsupported_grant_type",
+        ErrorCode.FORM_INVALID.value: "invalid_request",
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE.value: "invalid_request",
+        "validation": "invalid_request",
     }
+)
+
+
+def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*first, *second)))
+
+
+@dataclass(frozen=True, slots=True)
+class Refusals:
+    """The error answers a route can send with one status code, as its OpenAPI
+    `responses` shows them: the body schema lists the exact codes, with an example
+    of each. `a | b` is what either can send.
+    """
+
+    description: str
+    codes: tuple[str, ...] = ()
+    """`detail` values sent as `{"detail": code}`."""
+    reasons: tuple[str, ...] = ()
+    """Codes sent as `{"detail": {"code": code, "reason": [...]}}`."""
+    headers: tuple[str, ...] = ()
+    """Headers every one of these answers carries (`Retry-After`, `WWW-Authenticate`)."""
+    oauth: tuple[str, ...] = ()
+    """The RFC 6749 §5.2 `error` values sent beside `detail` (the token endpoint)."""
+    invalid: bool = False
+    """FastAPI's list of validation errors (without the submitted values) as `detail`."""
+
+    def __or__(self, other: "Refusals") -> "Refusals":
+        descriptions = dict.fromkeys((self.description, other.description))
+        return Refusals(
+            description=" ".join(descriptions),
+            codes=_union(self.codes, other.codes),
+            reasons=_union(self.reasons, other.reasons),
+            headers=tuple(name for name in self.headers if name in other.headers),
+            oauth=_union(self.oauth, other.oauth),
+            invalid=self.invalid or other.invalid,
+        )
+
+    def _detail_schema(self) -> dict[str, Any]:
+        variants: list[dict[str, Any]] = []
+        if self.codes:
+            variants.append({"type": "string", "enum": list(self.codes)})
+        if self.reasons:
+            variants.append(
+                {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string", "enum": list(self.reasons)},
+                        "reason": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "required": ["code", "reason"],
+                    "additionalProperties": False,
+                }
+            )
+        if self.invalid:
+            variants.append({"type": "array", "items": _VALIDATION_ERROR})
+        return variants[0] if len(variants) == 1 else {"anyOf": variants}
+
+    def _examples(self) -> dict[str, Any]:
+        examples: dict[str, Any] = {code: {"value": {"detail": code}} for code in self.codes}
+        reason = ["Password must be at least 8 characters long."]
+        for code in self.reasons:
+            examples[code] = {"value": {"detail": {"code": code, "reason": reason}}}
+        if self.invalid:
+            problem = {"type": "missing", "loc": ["body", "email"], "msg": "Field required"}
+            examples["validation"] = {"value": {"detail": [problem]}}
+        if self.oauth:
+            for code, example in examples.items():
+                error = _OAUTH_ERRORS.get(code, self.oauth[0])
+                example["value"] = {"error": error, **example["value"]}
+        return examples
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI response object of these answers."""
+        properties: dict[str, Any] = {"detail": self._detail_schema()}
+        required = ["detail"]
+        if self.oauth:
+            properties = {
+                "error": {"type": "string", "enum": list(self.oauth)},
+                "error_description": {"type": "string"},
+                **properties,
+            }
+            required = ["error", "detail"]
+        schema = {
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        }
+        response: dict[str, Any] = {
+            "description": self.description,
+            "content": {"application/json": {"schema": schema, "examples": self._examples()}},
+        }
+        if self.headers:
+            response["headers"] = {
+                name: {"required": True, "schema": _HEADER_SCHEMAS[name]} for name in self.headers
+            }
+        return response
+
+
+def documented(*parts: Mapping[int, Refusals]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route whose *parts* (its own refusals, its
+    authentication's, ...) can refuse, merged by status code.
+    """
+    merged: dict[int, Refusals] = {}
+    for part in parts:
+        for code, refusals in part.items():
+            merged[code] = merged[code] | refusals if code in merged else refusals
+    return {code: merged[code].openapi() for code in sorted(merged)}
+
+
+def refused(description: str, *codes: str, reasons: tuple[str, ...] = ()) -> Refusals:
+    """The `Refusals` of one status code: *codes* sent as `{"detail": code}`,
+    *reasons* as `{"detail": {"code": code, "reason": [...]}}`.
+    """
+    return Refusals(
+        description,
+        tuple(str(code) for code in codes),
+        reasons=tuple(str(code) for code in reasons),
+    )
+
+
+NOT_SIGNED_IN = Refusals(
+    "No usable access token: none was sent (`WWW-Authenticate: Bearer`), or it is "
+    'expired, revoked or malformed, or its user is inactive (`error="invalid_token"`).',
+    (UNAUTHORIZED_DETAIL,),
+    headers=("WWW-Authenticate",),
+)
+NOT_ALLOWED = Refusals(
+    "The user lacks what the route requires: a verified address, or being a superuser.",
+    (FORBIDDEN_DETAIL,),
+)
+CSRF_REFUSED = Refusals(
+    "Authenticated by cookie, and the `X-CSRF-Token` header does not repeat the CSRF "
+    "cookie, or the request comes from another site (`CSRF_FAILED`).",
+    (ErrorCode.CSRF_FAILED.value,),
+)
+TOO_LARGE = Refusals(
+    "The body is larger than the kit accepts (`USERKIT_MAX_BODY_SIZE`).",
+    (ErrorCode.REQUEST_TOO_LARGE.value,),
+)
+TOO_MANY = Refusals(
+    "Rate limit reached; retry after `Retry-After` seconds.",
+    (ErrorCode.TOO_MANY_REQUESTS.value,),
+    headers=("Retry-After",),
+)
+DATABASE_DOWN = Refusals(
+    "A store the kit needs cannot be reached: nothing was changed; retry after "
+    "`Retry-After` seconds.",
+    (ErrorCode.DATABASE_UNAVAILABLE.value,),
+    headers=("Retry-After",),
+)
+SESSION_STORE_DOWN = Refusals(
+    DATABASE_DOWN.description,
+    (ErrorCode.SESSION_STORE_UNAVAILABLE.value,),
+    headers=("Retry-After",),
+)
+RATE_LIMITER_DOWN = Refusals(
+    DATABASE_DOWN.description,
+    (ErrorCode.RATE_LIMITER_UNAVAILABLE.value,),
+    headers=("Retry-After",),
+)
+INVALID = Refusals(
+    "The request does not match its schema (FastAPI's list of errors, without the "
+    "submitted values).",
+    invalid=True,
+)

@@ -84,13 +84,16 @@ def common_passwords() -> frozenset[str]:
 
 
 def length_rule(minimum: int, maximum: int) -> PasswordRule:
-    """Refuse passwords outside *minimum*..*maximum* characters (after NFKC)."""
+    """Refuse passwords outside *minimum*..*maximum* characters, counted both as
+    typed (code points, as the `minLength`/`maxLength` the schema publishes count
+    them) and after NFKC, which can lengthen (`ﬀ` is `ff`) or shorten a password.
+    """
 
     def rule(password: str, email: str | None = None) -> str | None:
-        length = len(unicodedata.normalize("NFKC", password))
-        if length < minimum:
+        lengths = (len(password), len(unicodedata.normalize("NFKC", password)))
+        if min(lengths) < minimum:
             return f"Password must be at least {minimum} characters long."
-        if length > maximum:
+        if max(lengths) > maximum:
             return f"Password must be at most {maximum} characters long."
         return None
 

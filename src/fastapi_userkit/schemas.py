@@ -2,11 +2,13 @@
 expose their own columns.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import email_validator
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -18,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from fastapi_userkit._email import validate_address
+from fastapi_userkit._email import MAX_LOCAL_PART_OCTETS, validate_address
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.exceptions import ConfigurationError
 
@@ -75,10 +77,31 @@ def _bare_address(value: Any) -> Any:
     return validate_address(value) if isinstance(value, str) else value
 
 
-Email = Annotated[EmailStr, BeforeValidator(_bare_address)]
-"""An e-mail address as the kit accepts it: valid, without a display name
-(`Eve <eve@example.com>` is refused, not stored as `eve@example.com`), and a local
-part of at most 64 bytes. Use it in host schemas for addresses."""
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+ADDRESS_MAX_LENGTH = 254
+"""The longest address e-mail validation accepts (RFC 5321's 256-octet path, less
+its angle brackets); the column holds 320 characters."""
+ADDRESS_PATTERN = (
+    rf"^[^<>@]{{1,{MAX_LOCAL_PART_OCTETS}}}@(?!(?:.*\.)?(?:"
+    + "|".join(_any_case(name) for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)
+    + r")\.?$)[^<>@]+$"
+)
+"""What the published schema says of an address beyond `format: email`: no display
+name, a local part of at most 64 characters, and no special-use domain (`.test`,
+`.localhost`, ...), which cannot receive mail and which validation refuses."""
+
+Email = Annotated[
+    EmailStr,
+    BeforeValidator(_bare_address),
+    Field(json_schema_extra={"pattern": ADDRESS_PATTERN}),
+]
+"""An e-mail address as the kit accepts it: valid, on a domain that can receive
+mail, without a display name (`Eve <eve@example.com>` is refused, not stored as
+`eve@example.com`), and a local part of at most 64 bytes. Use it in host schemas
+for addresses."""
 
 
 _NOT_STORED = frozenset({"password", "current_password", "new_password"})
@@ -108,9 +131,15 @@ class UserCreate(_StoredFields):
     so `is_superuser` and friends can never be smuggled in.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # What Swagger UI's "Try it out" prefills: usable as it is, then log in with it.
+        json_schema_extra={
+            "examples": [{"email": "alice@example.com", "password": "a long passphrase"}]
+        },
+    )
 
-    email: Email = Field(max_length=EMAIL_MAX_LENGTH)
+    email: Email = Field(max_length=ADDRESS_MAX_LENGTH)
     password: str
 
 
@@ -121,7 +150,7 @@ class UserUpdate(_StoredFields):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Email | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
+    email: Email | None = Field(default=None, max_length=ADDRESS_MAX_LENGTH)
     password: str | None = None
     current_password: str | None = None
 
@@ -131,7 +160,7 @@ class UserAdminUpdate(_StoredFields):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Email | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
+    email: Email | None = Field(default=None, max_length=ADDRESS_MAX_LENGTH)
     password: str | None = None
     current_password: str | None = None
     """Needed with `email` or `password` when the superuser edits their own account."""
@@ -190,7 +219,7 @@ class EmailRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Email = Field(max_length=EMAIL_MAX_LENGTH)
+    email: Email = Field(max_length=ADDRESS_MAX_LENGTH)
 
 
 class TokenRequest(BaseModel):
@@ -213,7 +242,7 @@ class EmailChangeRequest(_StoredFields):
     model_config = ConfigDict(extra="forbid")
 
     current_password: str
-    new_email: Email = Field(max_length=EMAIL_MAX_LENGTH)
+    new_email: Email = Field(max_length=ADDRESS_MAX_LENGTH)
 
 
 class CurrentPassword(BaseModel):

@@ -2,13 +2,16 @@
 request, and the current-user guards for HTTP and WebSocket endpoints.
 """
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Iterator
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 from typing import Annotated, Any
 
 from fastapi import (
     BackgroundTasks,
     Depends,
+    FastAPI,
     HTTPException,
     Query,
     Request,
@@ -16,17 +19,25 @@ from fastapi import (
     WebSocketException,
     status,
 )
+from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
 
 from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Call, Later, Origin, run_in_order
 from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions
 from fastapi_userkit._client_ip import Network, client_ip
-from fastapi_userkit._http.cookies import CookieConfig
+from fastapi_userkit._http.cookies import SAFE_METHODS, CookieConfig
+from fastapi_userkit._http.route import effective_routes
 from fastapi_userkit.db._outage import is_outage
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import (
+    CSRF_REFUSED,
+    DATABASE_DOWN,
+    NOT_ALLOWED,
+    NOT_SIGNED_IN,
+    SESSION_STORE_DOWN,
     Flow,
+    Refusals,
     database_unavailable,
     forbidden,
     http_exception,
@@ -77,6 +88,10 @@ class Requirements:
             if needed and not has
         ]
         return ",".join(unmet)
+
+
+LOGGED_IN = Requirements(active=True, verified=False, superuser=False, optional=False)
+"""What `Dependencies.logged_in` requires: an active user with a live session."""
 
 
 async def _no_token() -> None:
@@ -181,6 +196,84 @@ class Dependencies:
 
         return logged_in
 
+    def refusals(self, requirements: Requirements, methods: Collection[str]) -> dict[int, Refusals]:
+        """What the authentication of a route with *requirements*, answering
+        *methods*, can refuse, as its OpenAPI `responses` show it: 401 (unless
+        optional), 403 (a verified or superuser requirement; the CSRF checks of an
+        unsafe request authenticated by cookie) and 503 (the token is checked
+        against the database or the session store).
+        """
+        found = {503: DATABASE_DOWN | SESSION_STORE_DOWN}
+        if not requirements.optional:
+            found[401] = NOT_SIGNED_IN
+        refused: list[Refusals] = []
+        if not requirements.optional and (requirements.verified or requirements.superuser):
+            refused.append(NOT_ALLOWED)
+        if self.cookies is not None and not SAFE_METHODS.issuperset(methods):
+            refused.append(CSRF_REFUSED)
+        if refused:
+            found[403] = reduce(or_, refused)
+        return found
+
+    def requirements_of(self, dependant: Dependant) -> Requirements | None:
+        """What the kit's current-user guards among *dependant*'s dependencies
+        (at any depth) require together, or `None` if it uses none. The result is
+        optional only when every guard is.
+        """
+        guards = {
+            guard: requirements
+            for (kind, requirements), guard in self._guards.items()
+            if kind == "http"
+        }
+        found = [guards[call] for call in _calls(dependant) if call in guards]
+        if not found:
+            return None
+        return Requirements(
+            active=any(r.active for r in found),
+            verified=any(r.verified and not r.optional for r in found),
+            superuser=any(r.superuser and not r.optional for r in found),
+            optional=all(r.optional for r in found),
+        )
+
+    def declare_on(self, app: FastAPI) -> None:
+        """Make *app*'s OpenAPI document say what the kit's guards answer on every
+        route that uses them, the host's included: the 401, 403 and 503 of
+        `kit.current_user(...)`, and that a route whose guards are all optional
+        also serves anonymous callers (`{}` among its security requirements). An
+        answer a route declares itself is kept.
+        """
+        generate = app.openapi
+        declared: list[dict[str, Any]] = []
+
+        def openapi() -> dict[str, Any]:
+            document = generate()
+            if not any(done is document for done in declared):
+                for route in effective_routes(app.routes):
+                    self._declare(document, route)
+                declared[:] = [document]
+            return document
+
+        app.openapi = openapi  # type: ignore[method-assign]
+
+    def _declare(self, document: dict[str, Any], route: Any) -> None:
+        dependant = getattr(route, "dependant", None)
+        if dependant is None or not getattr(route, "include_in_schema", False):
+            return
+        requirements = self.requirements_of(dependant)
+        if requirements is None:
+            return
+        operations = document.get("paths", {}).get(route.path_format, {})
+        for method in route.methods or ():
+            operation = operations.get(method.lower())
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, refusals in self.refusals(requirements, {method}).items():
+                responses.setdefault(str(code), refusals.openapi())
+            security = operation.get("security")
+            if requirements.optional and security is not None and {} not in security:
+                security.append({})
+
     def current_user(self, requirements: Requirements) -> Dependency:
         """The HTTP guard for *requirements*; the same object for the same ones, so
         FastAPI runs it once per request however often it is declared.
@@ -264,3 +357,9 @@ class Dependencies:
             raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION)
 
         return current_user_ws
+
+
+def _calls(dependant: Dependant) -> Iterator[Any]:
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from _calls(sub)

@@ -1,18 +1,21 @@
 """The route class of every kit route: it refuses oversized request bodies before
 reading them, answers 503 during an outage, keeps submitted values out of
-validation errors (and so out of logs and tracebacks), and marks answers
-`Cache-Control: no-store` unless the route set its own.
+validation errors (and so out of logs and tracebacks), marks answers
+`Cache-Control: no-store` unless the route set its own, sends a 204 without a
+content type, and lists in the `Allow` of a 405 every method the path serves.
 """
 
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+import fastapi.routing
 from fastapi import HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Message
+from starlette.routing import BaseRoute, Match
+from starlette.types import Message, Receive, Scope, Send
 
 from fastapi_userkit.db._outage import is_outage
 from fastapi_userkit.errors import ErrorCode, Flow, database_unavailable, http_exception
@@ -78,9 +81,40 @@ class BoundedRoute(APIRoute):
                 raise
             # Every kit answer is about an account or its tokens: never cached.
             response.headers.setdefault("Cache-Control", "no-store")
+            if response.status_code == status.HTTP_204_NO_CONTENT:
+                # No content, so no content type (RFC 9110 §15.3.5): FastAPI's
+                # default response class would still name JSON.
+                response.body = b""
+                if "content-type" in response.headers:
+                    del response.headers["content-type"]
             return response
 
         return bounded_handler
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a method the route does not serve with a 405 whose `Allow` lists
+        every method the path serves (RFC 9110 §15.5.6), not only this route's:
+        `/users/me`, for one, is served by several routes.
+        """
+        if self.methods and scope["method"] not in self.methods:
+            allowed = set(self.methods)
+            for route in effective_routes(getattr(scope.get("router"), "routes", [])):
+                methods = getattr(route, "methods", None)
+                if methods and route.matches(scope)[0] is not Match.NONE:
+                    allowed |= methods
+            raise StarletteHTTPException(
+                status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": ", ".join(sorted(allowed))}
+            )
+        await super().handle(scope, receive, send)
+
+
+def effective_routes(routes: Sequence[BaseRoute]) -> list[Any]:
+    """*routes* as requests meet them, included routers' routes with their prefix
+    and router dependencies: FastAPI 0.16x keeps an included router whole and
+    gives each of its routes an effective context; older versions copy the routes.
+    """
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    return list(iterate(routes)) if iterate is not None else list(routes)
 
 
 _UNPARSEABLE = "There was an error parsing the body"

@@ -1,10 +1,20 @@
 """Input checks and OpenAPI pieces shared by the routers."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 
 from fastapi_userkit._http.dependencies import Requirements
+from fastapi_userkit.errors import (
+    DATABASE_DOWN,
+    RATE_LIMITER_DOWN,
+    SESSION_STORE_DOWN,
+    TOO_LARGE,
+    TOO_MANY,
+    Refusals,
+    documented,
+)
 from fastapi_userkit.schemas import PRIVILEGED_FIELDS
 
 
@@ -32,3 +42,18 @@ def own_account(*, verified: bool) -> Requirements:
 
 
 SUPERUSER = Requirements(active=True, verified=False, superuser=True, optional=False)
+
+THROTTLED: Mapping[int, Refusals] = {429: TOO_MANY, 503: RATE_LIMITER_DOWN}
+"""What a route under the rate limits (logins, e-mails sent, a current password
+checked) can add to its answers."""
+SESSIONS: Mapping[int, Refusals] = {503: SESSION_STORE_DOWN}
+"""What a route that opens, reads or ends login sessions can add."""
+
+
+def answers(
+    *parts: Mapping[int, Refusals], success: Mapping[int | str, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a kit route: the refusals of its *parts*, the 413 and
+    503 any kit route can send, and the *success* answers besides its own.
+    """
+    return {**(success or {}), **documented({413: TOO_LARGE, 503: DATABASE_DOWN}, *parts)}

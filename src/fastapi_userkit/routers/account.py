@@ -10,8 +10,8 @@ from fastapi_userkit._accounts.deletion import Deletion
 from fastapi_userkit._accounts.email_change import EmailChange
 from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response
-from fastapi_userkit.routers._common import own_account
+from fastapi_userkit.errors import ErrorCode, Flow, answering, refused
+from fastapi_userkit.routers._common import SESSIONS, THROTTLED, answers, own_account
 from fastapi_userkit.schemas import CurrentPassword, EmailChangeRequest, TokenRequest, UserRead
 
 
@@ -25,20 +25,27 @@ def create_email_change_router(
 ) -> APIRouter:
     """Build the router for changing the address by confirmation link."""
     router = APIRouter(route_class=route_class)
-    current_user = deps.current_user(own_account(verified=require_verified))
+    requirements = own_account(verified=require_verified)
+    current_user = deps.current_user(requirements)
 
     @router.post(
         "/me/email",
         status_code=status.HTTP_202_ACCEPTED,
         name="users:request_email_change",
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.CURRENT_PASSWORD_INVALID,
-                "`current_password` is wrong, or the new address is taken "
-                "(`UPDATE_USER_EMAIL_ALREADY_EXISTS`) or looks like another account's "
-                "(`UPDATE_USER_EMAIL_LOOKALIKE`); nothing happened.",
-            )
-        },
+        responses=answers(
+            deps.refusals(requirements, {"POST"}),
+            THROTTLED,
+            {
+                400: refused(
+                    "`current_password` is wrong (`CURRENT_PASSWORD_INVALID`), or the new "
+                    "address is taken (`UPDATE_USER_EMAIL_ALREADY_EXISTS`) or looks like "
+                    "another account's (`UPDATE_USER_EMAIL_LOOKALIKE`); nothing happened.",
+                    ErrorCode.CURRENT_PASSWORD_INVALID,
+                    ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS,
+                    ErrorCode.UPDATE_USER_EMAIL_LOOKALIKE,
+                )
+            },
+        ),
     )
     async def request_email_change(
         body: EmailChangeRequest,
@@ -53,14 +60,18 @@ def create_email_change_router(
         "/me/email/confirm",
         response_model=read_schema,
         name="users:confirm_email_change",
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.EMAIL_CHANGE_BAD_TOKEN,
-                "Bad, expired or used link (`EMAIL_CHANGE_BAD_TOKEN`), or the address was "
-                "taken meanwhile (`UPDATE_USER_EMAIL_ALREADY_EXISTS`, "
-                "`UPDATE_USER_EMAIL_LOOKALIKE`).",
-            )
-        },
+        responses=answers(
+            {
+                400: refused(
+                    "Bad, expired or used link (`EMAIL_CHANGE_BAD_TOKEN`), or the address "
+                    "was taken meanwhile (`UPDATE_USER_EMAIL_ALREADY_EXISTS`, "
+                    "`UPDATE_USER_EMAIL_LOOKALIKE`).",
+                    ErrorCode.EMAIL_CHANGE_BAD_TOKEN,
+                    ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS,
+                    ErrorCode.UPDATE_USER_EMAIL_LOOKALIKE,
+                )
+            }
+        ),
     )
     async def confirm_email_change(
         body: TokenRequest,
@@ -82,19 +93,26 @@ def create_deletion_router(
 ) -> APIRouter:
     """Build the router for deleting one's own account."""
     router = APIRouter(route_class=route_class)
-    current_user = deps.current_user(own_account(verified=require_verified))
+    requirements = own_account(verified=require_verified)
+    current_user = deps.current_user(requirements)
 
     @router.delete(
         "/me",
         status_code=status.HTTP_204_NO_CONTENT,
         name="users:delete_current_user",
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.CURRENT_PASSWORD_INVALID,
-                "`current_password` is wrong, or you are the last active superuser "
-                "(`LAST_SUPERUSER`); nothing happened.",
-            )
-        },
+        responses=answers(
+            deps.refusals(requirements, {"DELETE"}),
+            THROTTLED,
+            SESSIONS,
+            {
+                400: refused(
+                    "`current_password` is wrong (`CURRENT_PASSWORD_INVALID`), or you are "
+                    "the last active superuser (`LAST_SUPERUSER`); nothing happened.",
+                    ErrorCode.CURRENT_PASSWORD_INVALID,
+                    ErrorCode.LAST_SUPERUSER,
+                )
+            },
+        ),
     )
     async def delete_me(
         body: CurrentPassword,

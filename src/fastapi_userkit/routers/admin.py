@@ -13,14 +13,11 @@ from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.login_sessions import Authentication
 from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response
-from fastapi_userkit.routers._common import SUPERUSER
+from fastapi_userkit.errors import NOT_FOUND_DETAIL, ErrorCode, Flow, answering, refused
+from fastapi_userkit.routers._common import SESSIONS, SUPERUSER, THROTTLED, answers
 from fastapi_userkit.schemas import UserAdminUpdate, UserRead, with_password_lengths
 
-_NOT_FOUND = {
-    "description": "No user has this id.",
-    "content": {"application/json": {"example": {"detail": "Not Found"}}},
-}
+_NOT_FOUND = {404: refused("No user has this id.", NOT_FOUND_DETAIL)}
 
 
 def create_admin_router(
@@ -37,7 +34,13 @@ def create_admin_router(
     superuser = deps.current_user(SUPERUSER)
     page: Any = create_model("UserPage", items=(list[read_schema], ...), total=(int, ...))  # type: ignore[valid-type]
 
-    @router.get("", response_model=page, name="users:users", dependencies=[Depends(superuser)])
+    @router.get(
+        "",
+        response_model=page,
+        name="users:users",
+        dependencies=[Depends(superuser)],
+        responses=answers(deps.refusals(SUPERUSER, {"GET"})),
+    )
     async def list_users(
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -52,7 +55,7 @@ def create_admin_router(
         response_model=read_schema,
         name="users:user",
         dependencies=[Depends(superuser)],
-        responses={status.HTTP_404_NOT_FOUND: _NOT_FOUND},
+        responses=answers(deps.refusals(SUPERUSER, {"GET"}), _NOT_FOUND),
     )
     async def get_user(id: str, uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)]) -> Any:
         with answering(Flow.ACCOUNT):
@@ -63,17 +66,27 @@ def create_admin_router(
         response_model=read_schema,
         name="users:patch_user",
         dependencies=[Depends(superuser)],
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS,
-                "A taken address (or one that looks like another account's: "
-                "`UPDATE_USER_EMAIL_LOOKALIKE`), a refused password "
-                "(`UPDATE_USER_INVALID_PASSWORD`), on your own account a new address or "
-                "password without the right `current_password` (`CURRENT_PASSWORD_INVALID`), "
-                "or a change that would leave no active superuser (`LAST_SUPERUSER`).",
-            ),
-            status.HTTP_404_NOT_FOUND: _NOT_FOUND,
-        },
+        responses=answers(
+            deps.refusals(SUPERUSER, {"PATCH"}),
+            THROTTLED,
+            SESSIONS,
+            _NOT_FOUND,
+            {
+                400: refused(
+                    "A taken address (`UPDATE_USER_EMAIL_ALREADY_EXISTS`, or one that looks "
+                    "like another account's: `UPDATE_USER_EMAIL_LOOKALIKE`), a refused "
+                    "password (`UPDATE_USER_INVALID_PASSWORD`), on your own account a new "
+                    "address or password without the right `current_password` "
+                    "(`CURRENT_PASSWORD_INVALID`), or a change that would leave no active "
+                    "superuser (`LAST_SUPERUSER`).",
+                    ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS,
+                    ErrorCode.UPDATE_USER_EMAIL_LOOKALIKE,
+                    ErrorCode.CURRENT_PASSWORD_INVALID,
+                    ErrorCode.LAST_SUPERUSER,
+                    reasons=(ErrorCode.UPDATE_USER_INVALID_PASSWORD,),
+                )
+            },
+        ),
     )
     async def patch_user(
         id: str,
@@ -92,12 +105,12 @@ def create_admin_router(
         status_code=status.HTTP_204_NO_CONTENT,
         name="users:delete_user",
         dependencies=[Depends(superuser)],
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.LAST_SUPERUSER, "The user is the last active superuser."
-            ),
-            status.HTTP_404_NOT_FOUND: _NOT_FOUND,
-        },
+        responses=answers(
+            deps.refusals(SUPERUSER, {"DELETE"}),
+            SESSIONS,
+            _NOT_FOUND,
+            {400: refused("The user is the last active superuser.", ErrorCode.LAST_SUPERUSER)},
+        ),
     )
     async def delete_user(
         id: str,

@@ -1,6 +1,7 @@
 """Bearer login sessions: `/auth/jwt/login`, `/refresh`, `/logout`, `/logout-all`."""
 
 import json
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -9,67 +10,123 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.login import Login
 from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions
-from fastapi_userkit._http.dependencies import Dependencies
+from fastapi_userkit._http.dependencies import LOGGED_IN, Dependencies
 from fastapi_userkit._http.route import redacted
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.errors import (
+    INVALID,
     NO_STORE,
     ErrorCode,
     Flow,
+    Refusals,
     answering,
     error_body,
-    error_response,
     http_error,
-    too_many_response,
+    refused,
 )
 from fastapi_userkit.exceptions import UserKitError
+from fastapi_userkit.routers._common import SESSIONS, THROTTLED, answers
 from fastapi_userkit.schemas import LoginRequest, RefreshRequest, TokenResponse
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-_PASSWORD_GRANT: dict[str, Any] = {
-    "title": "Password grant",
-    "type": "object",
-    "properties": {
-        "grant_type": {"type": "string", "enum": ["password"], "default": "password"},
-        "username": {"type": "string", "description": "The e-mail address."},
-        "password": {"type": "string", "format": "password"},
-        "scope": {"type": "string"},
-        "client_id": {"type": "string"},
-        "client_secret": {"type": "string"},
-    },
-    "required": ["username", "password"],
+_FORM_MAX_FIELDS = 16
+_FORM_EXTRAS: dict[str, Any] = {
+    # RFC 6749 §3.2: unknown parameters are ignored (JSON Schema allows them by
+    # default, and Swagger UI then offers no made-up ones), and none is sent twice.
+    "maxProperties": _FORM_MAX_FIELDS,
 }
-_REFRESH_GRANT: dict[str, Any] = {
-    "title": "Refresh-token grant",
+
+_TOKEN_FORM: dict[str, Any] = {
+    # One flat object, which Swagger UI renders as form fields (it cannot render a
+    # `oneOf`); which fields a grant needs is said by the `if`/`then`/`else` below.
+    "title": "Token request (RFC 6749)",
     "type": "object",
     "properties": {
-        "grant_type": {"type": "string", "enum": ["refresh_token"]},
-        "refresh_token": {"type": "string"},
-        "scope": {"type": "string"},
-        "client_id": {"type": "string"},
-        "client_secret": {"type": "string"},
+        "grant_type": {
+            "type": "string",
+            "enum": ["password", "refresh_token"],
+            "default": "password",
+            "description": "`password` to log in, `refresh_token` to rotate a refresh token.",
+        },
+        "username": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": EMAIL_MAX_LENGTH,
+            "description": "The e-mail address (password grant).",
+            "example": "alice@example.com",
+        },
+        "password": {
+            "type": "string",
+            "format": "password",
+            "description": "The password (password grant).",
+            "example": "a long passphrase",
+        },
+        "refresh_token": {
+            "type": "string",
+            "description": "The refresh token to rotate (refresh-token grant).",
+            "example": "",
+        },
+        "scope": {"type": "string", "description": "Ignored.", "example": ""},
+        "client_id": {"type": "string", "description": "Ignored.", "example": ""},
+        "client_secret": {"type": "string", "description": "Ignored.", "example": ""},
     },
-    "required": ["grant_type", "refresh_token"],
+    "if": {"properties": {"grant_type": {"const": "refresh_token"}}, "required": ["grant_type"]},
+    "then": {"required": ["refresh_token"]},
+    "else": {"required": ["username", "password"]},
+    **_FORM_EXTRAS,
 }
 
 LOGIN_OPENAPI: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {"oneOf": [_PASSWORD_GRANT, _REFRESH_GRANT]}
-            },
+            "application/x-www-form-urlencoded": {"schema": _TOKEN_FORM},
             "application/json": {"schema": LoginRequest.model_json_schema()},
         },
     }
 }
 """The login body in OpenAPI: the RFC 6749 form (password or refresh-token grant)
 or JSON."""
+
+UNREADABLE: dict[int, Refusals] = {
+    415: refused("The body is neither a form nor JSON.", ErrorCode.UNSUPPORTED_MEDIA_TYPE),
+    422: INVALID,
+}
+"""The answers of a login body the kit cannot read."""
+REFRESH_REFUSED = Refusals(
+    "Unknown, expired or spent refresh token, or an ended session "
+    "(`REFRESH_TOKEN_INVALID`); `REFRESH_TOKEN_REUSED`: the token was already "
+    "rotated, and the whole session is now revoked.",
+    (ErrorCode.REFRESH_TOKEN_INVALID.value, ErrorCode.REFRESH_TOKEN_REUSED.value),
+    headers=("WWW-Authenticate",),
+)
+"""The 401 of a refresh that failed."""
+_TOKEN_ENDPOINT_400 = Refusals(
+    "Unknown e-mail, wrong password or inactive user (`LOGIN_BAD_CREDENTIALS`, one "
+    "answer for all), `LOGIN_USER_NOT_VERIFIED` when verified logins are required; "
+    "for `grant_type=refresh_token`, `REFRESH_TOKEN_INVALID` or "
+    "`REFRESH_TOKEN_REUSED`; `UNSUPPORTED_GRANT_TYPE` for another grant; "
+    "`FORM_INVALID` for a form of more than 16 fields or with a file. With the "
+    "RFC 6749 `error` beside `detail`.",
+    tuple(
+        code.value
+        for code in (
+            ErrorCode.LOGIN_BAD_CREDENTIALS,
+            ErrorCode.LOGIN_USER_NOT_VERIFIED,
+            ErrorCode.REFRESH_TOKEN_INVALID,
+            ErrorCode.REFRESH_TOKEN_REUSED,
+            ErrorCode.UNSUPPORTED_GRANT_TYPE,
+            ErrorCode.FORM_INVALID,
+        )
+    ),
+    oauth=("invalid_grant", "unsupported_grant_type", "invalid_request"),
+)
 
 
 def _validated(model: type[Any], raw: Any) -> Any:
@@ -85,7 +142,8 @@ async def read_login_body(request: Request) -> LoginRequest | RefreshRequest:
 
     Raises:
         RequestValidationError: malformed JSON or missing fields (422).
-        HTTPException: 415 for another content type, 400 for another grant type.
+        HTTPException: 415 for another content type, 400 for another grant type or
+            a form the parser refuses (more than 16 fields, a file).
     """
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type == "application/json":
@@ -98,8 +156,15 @@ async def read_login_body(request: Request) -> LoginRequest | RefreshRequest:
         return _validated(LoginRequest, raw)  # type: ignore[no-any-return]
     if content_type not in _FORM_TYPES:
         raise http_error(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
-    async with request.form(max_files=0, max_fields=16) as form:
-        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    try:
+        async with request.form(max_files=0, max_fields=_FORM_MAX_FIELDS) as form:
+            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    except StarletteHTTPException as exc:
+        if exc.status_code != status.HTTP_400_BAD_REQUEST:  # a 413 from the body limit
+            raise
+        # The parser's own refusal (too many fields, a file, a malformed multipart
+        # body) would be a free-text 400, without the RFC 6749 `error`.
+        raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.FORM_INVALID) from None
     grant_type = fields.get("grant_type") or "password"
     if grant_type == "refresh_token":
         return _validated(  # type: ignore[no-any-return]
@@ -145,18 +210,17 @@ def create_auth_router(
         response_model=TokenResponse,
         name="auth:jwt.login",
         openapi_extra=LOGIN_OPENAPI,
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.LOGIN_BAD_CREDENTIALS,
-                "Unknown e-mail, wrong password or inactive user (one answer for all), "
-                "`LOGIN_USER_NOT_VERIFIED` when verified logins are required, or, for "
-                '`grant_type=refresh_token`, `{"error": "invalid_grant", ...}`.',
-            ),
-            status.HTTP_429_TOO_MANY_REQUESTS: too_many_response(),
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: error_response(
-                ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The body is neither a form nor JSON."
-            ),
-        },
+        responses=answers(
+            THROTTLED,
+            SESSIONS,
+            {
+                400: _TOKEN_ENDPOINT_400,
+                **{
+                    code: replace(refusals, oauth=("invalid_request",))
+                    for code, refusals in UNREADABLE.items()
+                },
+            },
+        ),
     )
     async def log_in(
         request: Request,
@@ -168,6 +232,8 @@ def create_auth_router(
         try:
             body = await read_login_body(request)
         except (RequestValidationError, HTTPException) as error:
+            if isinstance(error, HTTPException) and error.status_code == 413:
+                raise  # the body limit's answer, as on every kit route
             return token_request_error(error)
         flow = Flow.TOKEN_GRANT if isinstance(body, RefreshRequest) else Flow.LOGIN
         try:
@@ -182,14 +248,7 @@ def create_auth_router(
         "/jwt/refresh",
         response_model=TokenResponse,
         name="auth:jwt.refresh",
-        responses={
-            status.HTTP_401_UNAUTHORIZED: error_response(
-                ErrorCode.REFRESH_TOKEN_INVALID,
-                "Unknown, expired or spent refresh token, or an ended session. "
-                "`REFRESH_TOKEN_REUSED`: the token was already rotated; the whole "
-                "session is now revoked.",
-            )
-        },
+        responses=answers(SESSIONS, {401: REFRESH_REFUSED}),
     )
     async def refresh(
         body: RefreshRequest,
@@ -200,7 +259,12 @@ def create_auth_router(
             _, tokens = await sessions.refresh(uow, body.refresh_token, origin)
         return token_answer(None, tokens)
 
-    @router.post("/jwt/logout", status_code=status.HTTP_204_NO_CONTENT, name="auth:jwt.logout")
+    @router.post(
+        "/jwt/logout",
+        status_code=status.HTTP_204_NO_CONTENT,
+        name="auth:jwt.logout",
+        responses=answers(deps.refusals(LOGGED_IN, {"POST"})),
+    )
     async def log_out(
         auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
@@ -209,7 +273,10 @@ def create_auth_router(
         await sessions.end(uow, auth, origin)
 
     @router.post(
-        "/jwt/logout-all", status_code=status.HTTP_204_NO_CONTENT, name="auth:jwt.logout_all"
+        "/jwt/logout-all",
+        status_code=status.HTTP_204_NO_CONTENT,
+        name="auth:jwt.logout_all",
+        responses=answers(deps.refusals(LOGGED_IN, {"POST"})),
     )
     async def log_out_everywhere(
         auth: Annotated[Authentication, Depends(deps.logged_in)],

@@ -9,7 +9,7 @@ from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.login import Login
 from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions
 from fastapi_userkit._http.cookies import CookieConfig
-from fastapi_userkit._http.dependencies import Dependencies
+from fastapi_userkit._http.dependencies import LOGGED_IN, Dependencies
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import (
     NO_STORE,
@@ -17,20 +17,18 @@ from fastapi_userkit.errors import (
     Flow,
     answering,
     error_body,
-    error_response,
     http_error,
+    refused,
 )
 from fastapi_userkit.exceptions import BadTokenError
-from fastapi_userkit.routers.auth import LOGIN_OPENAPI, read_login_body
+from fastapi_userkit.routers._common import SESSIONS, THROTTLED, answers
+from fastapi_userkit.routers.auth import (
+    LOGIN_OPENAPI,
+    REFRESH_REFUSED,
+    UNREADABLE,
+    read_login_body,
+)
 from fastapi_userkit.schemas import LoginRequest, TokenResponse
-
-_CSRF_RESPONSE: dict[int | str, dict[str, Any]] = {
-    status.HTTP_403_FORBIDDEN: error_response(
-        ErrorCode.CSRF_FAILED,
-        "The `X-CSRF-Token` header does not repeat the CSRF cookie, or the request "
-        "comes from another site.",
-    )
-}
 
 
 def create_cookie_router(
@@ -62,12 +60,26 @@ def create_cookie_router(
         status_code=status.HTTP_204_NO_CONTENT,
         name="auth:cookie.login",
         openapi_extra=LOGIN_OPENAPI,
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.LOGIN_BAD_CREDENTIALS, "As `POST /auth/jwt/login`."
-            ),
-            **_CSRF_RESPONSE,
-        },
+        responses=answers(
+            THROTTLED,
+            SESSIONS,
+            UNREADABLE,
+            {
+                400: refused(
+                    "As `POST /auth/jwt/login` (`LOGIN_BAD_CREDENTIALS`, "
+                    "`LOGIN_USER_NOT_VERIFIED`, `FORM_INVALID`), without the RFC 6749 "
+                    "`error`; `UNSUPPORTED_GRANT_TYPE` for any grant but `password`.",
+                    ErrorCode.LOGIN_BAD_CREDENTIALS,
+                    ErrorCode.LOGIN_USER_NOT_VERIFIED,
+                    ErrorCode.UNSUPPORTED_GRANT_TYPE,
+                    ErrorCode.FORM_INVALID,
+                ),
+                403: refused(
+                    "The request comes from another site (login CSRF).",
+                    ErrorCode.CSRF_FAILED,
+                ),
+            },
+        ),
     )
     async def cookie_log_in(
         request: Request,
@@ -85,13 +97,17 @@ def create_cookie_router(
         "/cookie/refresh",
         status_code=status.HTTP_204_NO_CONTENT,
         name="auth:cookie.refresh",
-        responses={
-            status.HTTP_401_UNAUTHORIZED: error_response(
-                ErrorCode.REFRESH_TOKEN_INVALID,
-                "No usable refresh cookie (`REFRESH_TOKEN_REUSED`: the session is revoked).",
-            ),
-            **_CSRF_RESPONSE,
-        },
+        responses=answers(
+            SESSIONS,
+            {
+                401: REFRESH_REFUSED,
+                403: refused(
+                    "The `X-CSRF-Token` header does not repeat the CSRF cookie, or the "
+                    "request comes from another site.",
+                    ErrorCode.CSRF_FAILED,
+                ),
+            },
+        ),
     )
     async def cookie_refresh(
         request: Request,
@@ -113,7 +129,7 @@ def create_cookie_router(
         "/cookie/logout",
         status_code=status.HTTP_204_NO_CONTENT,
         name="auth:cookie.logout",
-        responses=_CSRF_RESPONSE,
+        responses=answers(deps.refusals(LOGGED_IN, {"POST"})),
     )
     async def cookie_log_out(
         auth: Annotated[Authentication, Depends(deps.logged_in)],

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from fastapi_userkit._keys import KeyRing
+from fastapi_userkit.errors import TOO_LARGE, documented
 
 #: How long other services may cache the key set, in seconds.
 JWKS_MAX_AGE = 300
@@ -27,7 +28,10 @@ def create_jwks_router(keys: KeyRing, route_class: type[APIRoute]) -> APIRouter:
         "/jwks.json",
         name="auth:jwks",
         response_class=JSONResponse,
-        responses={200: {"description": "The JWK Set of the keys that verify access tokens."}},
+        responses={
+            200: {"description": "The JWK Set of the keys that verify access tokens."},
+            **documented({413: TOO_LARGE}),
+        },
     )
     async def jwks() -> JSONResponse:
         """Return the public keys that verify this service's access tokens."""

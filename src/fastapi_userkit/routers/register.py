@@ -10,8 +10,8 @@ from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.registration import Registration
 from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response, too_many_response
-from fastapi_userkit.routers._common import refuse_privileged
+from fastapi_userkit.errors import ErrorCode, Flow, answering, refused
+from fastapi_userkit.routers._common import THROTTLED, answers, refuse_privileged
 from fastapi_userkit.schemas import UserSchemas
 
 
@@ -32,23 +32,27 @@ def create_register_router(
         status_code=status.HTTP_201_CREATED,
         response_model=schemas.read,
         name="register:register",
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.REGISTER_USER_ALREADY_EXISTS,
-                "The e-mail is taken, looks like the address of another account "
-                "(`REGISTER_EMAIL_LOOKALIKE`), or the password breaks the policy "
-                "(`REGISTER_INVALID_PASSWORD` with every reason).",
-            ),
-            status.HTTP_202_ACCEPTED: {
-                "description": "With `USERKIT_PREVENT_ENUMERATION=true`: the same empty "
-                "answer for new and existing addresses (the owner of an existing one is "
-                "told by e-mail)."
+        responses=answers(
+            THROTTLED,
+            {
+                400: refused(
+                    "The e-mail is taken (`REGISTER_USER_ALREADY_EXISTS`), looks like the "
+                    "address of another account (`REGISTER_EMAIL_LOOKALIKE`), or the password "
+                    "breaks the policy (`REGISTER_INVALID_PASSWORD` with every reason).",
+                    ErrorCode.REGISTER_USER_ALREADY_EXISTS,
+                    ErrorCode.REGISTER_EMAIL_LOOKALIKE,
+                    reasons=(ErrorCode.REGISTER_INVALID_PASSWORD,),
+                )
             },
-            status.HTTP_429_TOO_MANY_REQUESTS: too_many_response(),
-            status.HTTP_413_CONTENT_TOO_LARGE: error_response(
-                ErrorCode.REQUEST_TOO_LARGE, "The body is larger than the kit accepts."
-            ),
-        },
+            success={
+                status.HTTP_202_ACCEPTED: {
+                    "description": "With `USERKIT_PREVENT_ENUMERATION=true`: the same empty "
+                    "answer for new and existing addresses (the owner of an existing one is "
+                    "told by e-mail).",
+                    "content": {"application/json": {"schema": {"type": "null"}}},
+                }
+            },
+        ),
     )
     async def register(
         body: create_schema,  # type: ignore[valid-type]

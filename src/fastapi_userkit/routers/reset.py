@@ -9,7 +9,8 @@ from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.reset import PasswordReset
 from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response, too_many_response
+from fastapi_userkit.errors import ErrorCode, Flow, answering, refused
+from fastapi_userkit.routers._common import SESSIONS, THROTTLED, answers
 from fastapi_userkit.schemas import EmailRequest, ResetPasswordRequest, with_password_lengths
 
 
@@ -28,7 +29,7 @@ def create_reset_router(
         "/forgot-password",
         status_code=status.HTTP_202_ACCEPTED,
         name="reset:forgot_password",
-        responses={status.HTTP_429_TOO_MANY_REQUESTS: too_many_response()},
+        responses=answers(THROTTLED),
     )
     async def forgot_password(
         body: EmailRequest,
@@ -41,13 +42,18 @@ def create_reset_router(
     @router.post(
         "/reset-password",
         name="reset:reset_password",
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.RESET_PASSWORD_BAD_TOKEN,
-                "Bad, expired or used token, unknown or inactive user, or a password "
-                "changed since; `RESET_PASSWORD_INVALID_PASSWORD` with every reason.",
-            )
-        },
+        responses=answers(
+            SESSIONS,
+            {
+                400: refused(
+                    "Bad, expired or used token, unknown or inactive user, or a password "
+                    "changed since (`RESET_PASSWORD_BAD_TOKEN`); "
+                    "`RESET_PASSWORD_INVALID_PASSWORD` with every reason.",
+                    ErrorCode.RESET_PASSWORD_BAD_TOKEN,
+                    reasons=(ErrorCode.RESET_PASSWORD_INVALID_PASSWORD,),
+                )
+            },
+        ),
     )
     async def reset_password(
         body: reset_schema,  # type: ignore[valid-type]

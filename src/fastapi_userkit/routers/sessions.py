@@ -7,9 +7,10 @@ from fastapi.routing import APIRoute
 
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions
-from fastapi_userkit._http.dependencies import Dependencies
+from fastapi_userkit._http.dependencies import LOGGED_IN, Dependencies
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response
+from fastapi_userkit.errors import ErrorCode, Flow, answering, refused
+from fastapi_userkit.routers._common import answers
 from fastapi_userkit.schemas import SessionRead
 
 
@@ -19,7 +20,9 @@ def create_sessions_router(
     """Build the router listing and ending the caller's login sessions."""
     router = APIRouter(route_class=route_class)
 
-    @router.get("/sessions", name="auth:sessions")
+    @router.get(
+        "/sessions", name="auth:sessions", responses=answers(deps.refusals(LOGGED_IN, {"GET"}))
+    )
     async def list_sessions(
         auth: Annotated[Authentication, Depends(deps.logged_in)],
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
@@ -33,11 +36,10 @@ def create_sessions_router(
         "/sessions/{session_id}",
         status_code=status.HTTP_204_NO_CONTENT,
         name="auth:delete_session",
-        responses={
-            status.HTTP_404_NOT_FOUND: error_response(
-                ErrorCode.SESSION_NOT_FOUND, "No live session of yours has this id."
-            )
-        },
+        responses=answers(
+            deps.refusals(LOGGED_IN, {"DELETE"}),
+            {404: refused("No live session of yours has this id.", ErrorCode.SESSION_NOT_FOUND)},
+        ),
     )
     async def delete_session(
         session_id: str,

@@ -11,8 +11,14 @@ from fastapi_userkit._accounts.passwords import Passwords
 from fastapi_userkit._accounts.profile import Profile
 from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response
-from fastapi_userkit.routers._common import own_account, refuse_privileged
+from fastapi_userkit.errors import ErrorCode, Flow, answering, refused
+from fastapi_userkit.routers._common import (
+    SESSIONS,
+    THROTTLED,
+    answers,
+    own_account,
+    refuse_privileged,
+)
 from fastapi_userkit.schemas import PasswordChange, UserSchemas, with_password_lengths
 
 
@@ -30,9 +36,15 @@ def create_users_router(
     router = APIRouter(route_class=route_class)
     change_schema = with_password_lengths(PasswordChange, password_lengths)
     update_schema = schemas.update
-    current_user = deps.current_user(own_account(verified=require_verified))
+    requirements = own_account(verified=require_verified)
+    current_user = deps.current_user(requirements)
 
-    @router.get("/me", response_model=schemas.read, name="users:current_user")
+    @router.get(
+        "/me",
+        response_model=schemas.read,
+        name="users:current_user",
+        responses=answers(deps.refusals(requirements, {"GET"})),
+    )
     async def me(user: Annotated[Any, Depends(current_user)]) -> Any:
         return user
 
@@ -40,16 +52,24 @@ def create_users_router(
         "/me",
         response_model=schemas.read,
         name="users:patch_current_user",
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.CURRENT_PASSWORD_INVALID,
-                "`email` or `password` without the right `current_password` "
-                "(`CURRENT_PASSWORD_INVALID`), a taken e-mail "
-                "(`UPDATE_USER_EMAIL_ALREADY_EXISTS`), one that looks like another "
-                "account's (`UPDATE_USER_EMAIL_LOOKALIKE`), or a refused password "
-                "(`UPDATE_USER_INVALID_PASSWORD` with every reason). Nothing is applied.",
-            ),
-        },
+        responses=answers(
+            deps.refusals(requirements, {"PATCH"}),
+            THROTTLED,
+            SESSIONS,
+            {
+                400: refused(
+                    "`email` or `password` without the right `current_password` "
+                    "(`CURRENT_PASSWORD_INVALID`), a taken e-mail "
+                    "(`UPDATE_USER_EMAIL_ALREADY_EXISTS`), one that looks like another "
+                    "account's (`UPDATE_USER_EMAIL_LOOKALIKE`), or a refused password "
+                    "(`UPDATE_USER_INVALID_PASSWORD` with every reason). Nothing is applied.",
+                    ErrorCode.CURRENT_PASSWORD_INVALID,
+                    ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS,
+                    ErrorCode.UPDATE_USER_EMAIL_LOOKALIKE,
+                    reasons=(ErrorCode.UPDATE_USER_INVALID_PASSWORD,),
+                )
+            },
+        ),
     )
     async def update_me(
         body: update_schema,  # type: ignore[valid-type]
@@ -68,13 +88,19 @@ def create_users_router(
         "/me/password",
         status_code=status.HTTP_204_NO_CONTENT,
         name="users:change_password",
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.CURRENT_PASSWORD_INVALID,
-                "Wrong `current_password` (`CURRENT_PASSWORD_INVALID`) or a refused new "
-                "password (`UPDATE_USER_INVALID_PASSWORD` with every reason).",
-            ),
-        },
+        responses=answers(
+            deps.refusals(requirements, {"POST"}),
+            THROTTLED,
+            SESSIONS,
+            {
+                400: refused(
+                    "Wrong `current_password` (`CURRENT_PASSWORD_INVALID`) or a refused new "
+                    "password (`UPDATE_USER_INVALID_PASSWORD` with every reason).",
+                    ErrorCode.CURRENT_PASSWORD_INVALID,
+                    reasons=(ErrorCode.UPDATE_USER_INVALID_PASSWORD,),
+                )
+            },
+        ),
     )
     async def change_password(
         body: change_schema,  # type: ignore[valid-type]

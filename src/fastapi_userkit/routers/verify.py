@@ -9,7 +9,8 @@ from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.verification import Verification
 from fastapi_userkit._http.dependencies import Dependencies
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.errors import ErrorCode, Flow, answering, error_response, too_many_response
+from fastapi_userkit.errors import ErrorCode, Flow, answering, refused
+from fastapi_userkit.routers._common import THROTTLED, answers
 from fastapi_userkit.schemas import EmailRequest, TokenRequest, UserRead
 
 
@@ -26,7 +27,7 @@ def create_verify_router(
         "/request-verify-token",
         status_code=status.HTTP_202_ACCEPTED,
         name="verify:request-token",
-        responses={status.HTTP_429_TOO_MANY_REQUESTS: too_many_response()},
+        responses=answers(THROTTLED),
     )
     async def request_verify_token(
         body: EmailRequest,
@@ -40,13 +41,17 @@ def create_verify_router(
         "/verify",
         response_model=read_schema,
         name="verify:verify",
-        responses={
-            status.HTTP_400_BAD_REQUEST: error_response(
-                ErrorCode.VERIFY_USER_BAD_TOKEN,
-                "Bad or expired token, unknown or inactive user, or an address changed "
-                "since; `VERIFY_USER_ALREADY_VERIFIED` when there is nothing to do.",
-            )
-        },
+        responses=answers(
+            {
+                400: refused(
+                    "Bad or expired token, unknown or inactive user, or an address changed "
+                    "since (`VERIFY_USER_BAD_TOKEN`); `VERIFY_USER_ALREADY_VERIFIED` when "
+                    "there is nothing to do.",
+                    ErrorCode.VERIFY_USER_BAD_TOKEN,
+                    ErrorCode.VERIFY_USER_ALREADY_VERIFIED,
+                )
+            }
+        ),
     )
     async def verify(
         body: TokenRequest,

@@ -1,0 +1,149 @@
+"""How each kit route reads in OpenAPI: a stable `operationId`, a human summary and a
+description, by route name (the names fastapi-users uses, for `url_for`).
+"""
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+
+#: route name -> (operationId, summary, description)
+OPERATIONS: dict[str, tuple[str, str, str]] = {
+    "register:register": (
+        "register",
+        "Create an account",
+        "Creates an active, unverified account and answers with it (no tokens: log in "
+        "next). With `USERKIT_PREVENT_ENUMERATION`, answers 202 alike for new and taken "
+        "addresses.",
+    ),
+    "auth:jwt.login": (
+        "login",
+        "Log in and get tokens",
+        "Checks the e-mail and password and opens a login session. Takes the OAuth2 "
+        "password form (Swagger UI's *Authorize*), the RFC 6749 refresh-token grant, or "
+        "JSON `{email, password}`; answers an access token and a refresh token.",
+    ),
+    "auth:jwt.refresh": (
+        "refresh_tokens",
+        "Trade a refresh token for new tokens",
+        "Rotates the refresh token: the one sent is spent, and a token sent a second "
+        "time revokes its whole session.",
+    ),
+    "auth:jwt.logout": (
+        "logout",
+        "Log out",
+        "Ends the session of the access token: its access and refresh tokens stop working at once.",
+    ),
+    "auth:jwt.logout_all": (
+        "logout_everywhere",
+        "Log out everywhere",
+        "Ends every session of the caller and invalidates every access token issued.",
+    ),
+    "auth:cookie.login": (
+        "cookie_login",
+        "Log in with cookies",
+        "As `login`, with the tokens in `HttpOnly` cookies and a CSRF token cookie.",
+    ),
+    "auth:cookie.refresh": (
+        "cookie_refresh",
+        "Refresh the session cookies",
+        "Rotates the refresh cookie; needs the `X-CSRF-Token` header.",
+    ),
+    "auth:cookie.logout": (
+        "cookie_logout",
+        "Log out and clear the cookies",
+        "Ends the session of the cookies and deletes them; needs the `X-CSRF-Token` header.",
+    ),
+    "auth:sessions": (
+        "list_sessions",
+        "List your sessions",
+        "The caller's live login sessions, oldest first, with the one of this request "
+        "marked `current`.",
+    ),
+    "auth:delete_session": (
+        "end_session",
+        "End one of your sessions",
+        "Ends one live session of the caller, e.g. a lost phone's. Another user's "
+        "session is not found either.",
+    ),
+    "auth:jwks": (
+        "jwks",
+        "Public signing keys (JWKS)",
+        "The public keys that verify access tokens (asymmetric algorithms only).",
+    ),
+    "reset:forgot_password": (
+        "forgot_password",
+        "Ask for a password reset link",
+        "Always answers 202, whether or not the address has an account; an active "
+        "account gets the link by e-mail.",
+    ),
+    "reset:reset_password": (
+        "reset_password",
+        "Set a new password with a reset link",
+        "Uses the token of a reset link once; every session of the account ends.",
+    ),
+    "verify:request-token": (
+        "request_verification",
+        "Ask for a verification link",
+        "Always answers 202; an active, unverified account gets the link by e-mail.",
+    ),
+    "verify:verify": (
+        "verify",
+        "Verify an address with its link",
+        "Marks the address verified with the token of a verification link.",
+    ),
+    "users:current_user": ("get_me", "Your account", "The caller's own account."),
+    "users:patch_current_user": (
+        "update_me",
+        "Change your profile",
+        "Changes the caller's profile fields; a new address or password needs `current_password`.",
+    ),
+    "users:change_password": (
+        "change_password",
+        "Change your password",
+        "Needs the current password; every other session ends.",
+    ),
+    "users:request_email_change": (
+        "request_email_change",
+        "Ask to change your address",
+        "Needs the current password; the change applies when the link sent to the new "
+        "address is used, and the old address gets a notice.",
+    ),
+    "users:confirm_email_change": (
+        "confirm_email_change",
+        "Confirm an address change with its link",
+        "Applies the change the link was sent for; the new address is then verified.",
+    ),
+    "users:delete_current_user": (
+        "delete_me",
+        "Delete your account",
+        "Needs the current password; every session ends.",
+    ),
+    "users:users": (
+        "list_users",
+        "List users (superusers)",
+        "A page of users ordered by address, optionally those whose address contains `q`.",
+    ),
+    "users:user": ("get_user", "Get a user (superusers)", "One user by id."),
+    "users:patch_user": (
+        "update_user",
+        "Change a user (superusers)",
+        "Changes any field of a user, flags included; a new password or a deactivation "
+        "ends the user's sessions.",
+    ),
+    "users:delete_user": (
+        "delete_user",
+        "Delete a user (superusers)",
+        "Deletes a user and ends every session of theirs.",
+    ),
+}
+
+
+def describe(router: APIRouter) -> None:
+    """Give each kit route of *router* its operationId, summary and description
+    (a description the route states itself is kept).
+    """
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.name in OPERATIONS:
+            operation_id, summary, description = OPERATIONS[route.name]
+            route.operation_id = route.operation_id or operation_id
+            route.summary = route.summary or summary
+            route.description = route.description or description
