@@ -50,14 +50,19 @@ coverage-gate: $(STAMP)
 audit: $(STAMP)
 	$(BIN)/python tools/audit_dependencies.py
 
-## Programs the tests start themselves (their own redis-server, Sentinel and Cluster):
-## installed with apt-get where missing and possible; elsewhere those tests skip, or
-## fail in CI.
+## Programs the tests start themselves (their own redis-server, Sentinel and Cluster;
+## a headless Chromium for tests/browser): installed with apt-get where missing and
+## possible; elsewhere those tests skip, or fail in CI.
 test-programs:
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	  apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; } || \
 	  echo "redis-server not installed: the tests that start their own Redis will skip"
+	@{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || { \
+	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "chromium and chromium-driver not installed: the browser tests will skip"
 
 ## The suite again on the local PostgreSQL and MariaDB (tests that do not depend on
 ## the database run once, in the SQLite pass).

@@ -114,7 +114,8 @@ def test_every_include_names_a_file_and_section_that_exist() -> None:
                 assert target.is_file(), f"{found}: {path} does not exist"
                 if section is not None:
                     text = target.read_text("utf-8")
-                    for marker in (f"# --8<-- [start:{section}]", f"# --8<-- [end:{section}]"):
+                    # after the file's comment sign: `#` in Python and SQL, `//` in JavaScript
+                    for marker in (f"--8<-- [start:{section}]", f"--8<-- [end:{section}]"):
                         assert marker in text, f"{found}: {path} has no {marker}"
 
 

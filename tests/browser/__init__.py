@@ -1,0 +1,1 @@
+"""Tests in a real headless Chromium, driven by Selenium."""
