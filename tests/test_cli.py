@@ -2,12 +2,10 @@
 
 import json
 import os
-import select
 import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from fastapi_userkit import UserKitSettings, include_user_router
+from tests._terminal import converse
 
 # Independent of the database under test: runs in the SQLite pass only.
 pytestmark = pytest.mark.single_pass
@@ -112,57 +111,26 @@ def run_in_terminal(
     """Run the command with a pseudo-terminal as standard input, typing each answer
     once its prompt has appeared on stderr. Returns (code, stdout, stderr, echo).
     """
-    master, slave = os.openpty()
-    # A new session has no controlling terminal, so getpass falls back to stdin: the pty.
-    proc = subprocess.Popen(  # noqa: S603 - our own command
-        [*command(False), *args],
-        stdin=slave,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-        env=cli_env(tmp_path),
-        start_new_session=True,
-    )
-    os.close(slave)
-    assert proc.stdout is not None
-    assert proc.stderr is not None
-    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-    output = {out_fd: bytearray(), err_fd: bytearray(), master: bytearray()}
-    reading = {out_fd, err_fd, master}
     pending = list(dialogue)
     seen = 0
-    deadline = time.monotonic() + TIMEOUT
-    try:
-        while out_fd in reading or err_fd in reading:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"timed out; stderr: {bytes(output[err_fd])!r}"
-            ready, _, _ = select.select(list(reading), [], [], remaining)
-            for fd in ready:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:  # EIO on the master once the child has gone
-                    chunk = b""
-                if chunk:
-                    output[fd] += chunk
-                else:
-                    reading.discard(fd)
-            while pending:
-                prompt = pending[0][0].encode()
-                found = output[err_fd].find(prompt, seen)
-                if found < 0:
-                    break
-                seen = found + len(prompt)
-                os.write(master, pending.pop(0)[1].encode() + b"\n")
-        code = proc.wait(timeout=TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-        os.close(master)
-    assert not pending, f"prompts never shown: {pending}; stderr: {bytes(output[err_fd])!r}"
-    return code, output[out_fd].decode(), output[err_fd].decode(), bytes(output[master])
+
+    def reply(stderr: bytes, terminal: bytes) -> list[str]:
+        nonlocal seen
+        typed = []
+        while pending:
+            prompt = pending[0][0].encode()
+            found = stderr.find(prompt, seen)
+            if found < 0:
+                break
+            seen = found + len(prompt)
+            typed.append(pending.pop(0)[1])
+        return typed
+
+    code, out, err, echo = converse(
+        [*command(False), *args], cwd=tmp_path, env=cli_env(tmp_path), timeout=TIMEOUT, reply=reply
+    )
+    assert not pending, f"prompts never shown: {pending}; stderr: {err!r}"
+    return code, out.decode(), err.decode(), echo
 
 
 def settings(tmp_path: Path) -> UserKitSettings:

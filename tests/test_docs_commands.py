@@ -11,10 +11,8 @@ import json
 import os
 import re
 import secrets
-import select
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +37,7 @@ from tests._docs import (
     serve,
     shell_env,
 )
+from tests._terminal import converse
 from tests.conftest import PASSWORD, POSTGRES_URL, own_database
 
 # Independent of the database under test: runs in the SQLite pass only.
@@ -500,54 +499,23 @@ def _in_terminal(
 ) -> tuple[str, str]:
     """Run *script* with a pseudo-terminal as standard input, typing each answer once a
     prompt has appeared, on standard error or on the terminal."""
-    master, slave = os.openpty()
-    process = subprocess.Popen(  # noqa: S603 - our own documentation's commands
-        ["bash", "-c", script],  # noqa: S607
-        cwd=folder,
-        env=env,
-        stdin=slave,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    os.close(slave)
-    assert process.stdout is not None and process.stderr is not None
-    out_fd, err_fd = process.stdout.fileno(), process.stderr.fileno()
-    output = {out_fd: bytearray(), err_fd: bytearray(), master: bytearray()}
-    reading = {out_fd, err_fd, master}
     pending = list(answers)
     prompts_seen = 0
-    deadline = time.monotonic() + 120
-    try:
-        while out_fd in reading or err_fd in reading:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"timed out: {bytes(output[err_fd])!r}"
-            ready, _, _ = select.select(list(reading), [], [], remaining)
-            for fd in ready:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:  # EIO on the master once the child has gone
-                    chunk = b""
-                if chunk:
-                    output[fd] += chunk
-                else:
-                    reading.discard(fd)
-            # getpass prompts on the terminal when it is bash's controlling one, else on stderr
-            seen = output[err_fd].decode() + output[master].decode(errors="replace")
-            shown = sum(seen.count(prompt) for prompt in PROMPTS)
-            while pending and shown > prompts_seen:
-                os.write(master, pending.pop(0).encode() + b"\n")
-                prompts_seen += 1
-        process.wait(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        process.stderr.close()
-        os.close(master)
-    assert not pending, f"prompts never shown: {bytes(output[err_fd])!r}"
-    return output[out_fd].decode(), output[err_fd].decode()
+
+    def reply(stderr: bytes, terminal: bytes) -> list[str]:
+        nonlocal prompts_seen
+        # getpass prompts on the terminal when it is bash's controlling one, else on stderr
+        seen = stderr.decode(errors="replace") + terminal.decode(errors="replace")
+        shown = sum(seen.count(prompt) for prompt in PROMPTS)
+        typed = []
+        while pending and shown > prompts_seen:
+            typed.append(pending.pop(0))
+            prompts_seen += 1
+        return typed
+
+    _, out, err, _ = converse(["bash", "-c", script], cwd=folder, env=env, timeout=120, reply=reply)
+    assert not pending, f"prompts never shown: {err!r}"
+    return out.decode(), err.decode()
 
 
 def _transcript(body: str) -> list[tuple[str, list[str]]]:
