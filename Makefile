@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo docs-serve test lint typecheck unit coverage-gate audit test-programs unit-postgres unit-mariadb docs settings-reference bench timing clean
+.PHONY: demo docs-serve test lint typecheck unit coverage-gate audit test-programs unit-postgres unit-mariadb docs settings-reference bench bench-scopes timing clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -92,6 +92,10 @@ settings-reference: $(STAMP)
 ## The benchmark of docs/explanation/performance.md (about 8 minutes; loopback only).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/harness.py --write-docs $(BENCH_ARGS)
+
+## The scope check against no scope check, SQLite and PostgreSQL (about 2 minutes).
+bench-scopes: $(STAMP)
+	cd benchmarks && ../$(BIN)/python scopes.py $(BENCH_ARGS)
 
 ## Median login and reset-request times for unknown, wrong-password and inactive accounts.
 timing: $(STAMP)

@@ -2,6 +2,10 @@
 
 - `bare_app`: FastAPI alone, `GET /bare` and `GET /ping`.
 - `kit_app`: fastapi-userkit, configured from the `USERKIT_*` environment only.
+- `kit_scoped_app`: the same, plus `GET /signed-in` (`kit.current_user()`: what a
+  check of scopes carried in the token would cost, the user being read for every
+  request anyway) and `GET /scoped` (`kit.current_user(scopes=["bench:read"])`:
+  the check of the live grants), both answering the same small JSON.
 - `fastapi_users_app`: fastapi-users 15, set up the way its documentation's full
   SQLAlchemy example does (async SQLAlchemy user database, JWT strategy with a
   bearer transport, its default password helper, the auth, register, reset, verify
@@ -15,7 +19,7 @@ import os
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
 from fastapi_users import BaseUserManager, FastAPIUsers, UUIDIDMixin, schemas
@@ -49,6 +53,25 @@ def kit_app() -> FastAPI:
     """fastapi-userkit mounted with settings read from `USERKIT_*`."""
     app = FastAPI()
     include_user_router(app, settings=UserKitSettings())
+    add_ping(app)
+    return app
+
+
+def kit_scoped_app() -> FastAPI:
+    """fastapi-userkit with an unscoped and a scoped route answering alike."""
+    app = FastAPI()
+    kit = include_user_router(app, settings=UserKitSettings())
+    signed_in = kit.current_user()
+    scoped = kit.current_user(scopes=["bench:read"])
+
+    @app.get("/signed-in")
+    async def signed_in_route(user: Annotated[Any, Depends(signed_in)]) -> dict[str, bool]:
+        return {"ok": user is not None}
+
+    @app.get("/scoped")
+    async def scoped_route(user: Annotated[Any, Depends(scoped)]) -> dict[str, bool]:
+        return {"ok": user is not None}
+
     add_ping(app)
     return app
 

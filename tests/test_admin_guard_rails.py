@@ -78,11 +78,15 @@ class TestLastSuperuser:
         assert r.json() == {"detail": "LAST_SUPERUSER"}
         assert (await host.kit.users.get(root.id)).is_active
 
-    async def test_one_of_two_may_step_down(self, host: Host) -> None:
+    async def test_one_of_two_steps_down_through_the_other(self, host: Host) -> None:
         root, headers = await superuser(host)
-        await superuser(host, "second@example.com")
+        _, second = await superuser(host, "second@example.com")
         r = await host.client.patch(
             f"/users/{root.id}", json={"is_superuser": False}, headers=headers
+        )
+        assert (r.status_code, r.json()) == (400, {"detail": "SELF_LOCKOUT"})
+        r = await host.client.patch(
+            f"/users/{root.id}", json={"is_superuser": False}, headers=second
         )
         assert r.status_code == 200
         assert r.json()["is_superuser"] is False
@@ -99,12 +103,13 @@ class TestLastSuperuser:
         left = [await host.kit.users.get(a.id), await host.kit.users.get(b.id)]
         assert sum(u.is_superuser for u in left) == 1
 
-    async def test_demoting_themselves_at_once_leaves_one(self, host: Host) -> None:
+    async def test_demoting_themselves_at_once_is_refused_to_both(self, host: Host) -> None:
         a, a_headers = await superuser(host, "a@example.com")
         b, b_headers = await superuser(host, "b@example.com")
-        await asyncio.gather(
+        answers = await asyncio.gather(
             host.client.patch(f"/users/{a.id}", json={"is_superuser": False}, headers=a_headers),
             host.client.patch(f"/users/{b.id}", json={"is_superuser": False}, headers=b_headers),
         )
+        assert [r.json() for r in answers] == [{"detail": "SELF_LOCKOUT"}] * 2
         left = [await host.kit.users.get(a.id), await host.kit.users.get(b.id)]
-        assert sum(u.is_superuser for u in left) == 1
+        assert sum(u.is_superuser for u in left) == 2

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from fastapi_userkit import UserKitSettings, include_user_router
 from fastapi_userkit.db.default import User
 from fastapi_userkit.db.login_sessions import SESSION_TABLES
+from fastapi_userkit.db.roles import ROLE_TABLES
 from tests.conftest import PASSWORD, POSTGRES_URL, SECRET
 
 # Independent of the database under test: runs in the SQLite pass only.
@@ -27,7 +28,11 @@ pytestmark = pytest.mark.single_pass
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = ROOT / "examples" / "alembic" / "alembic.ini"
-KIT_TABLES = {User.__table__.name} | {table.name for table in SESSION_TABLES}
+KIT_TABLES = (
+    {User.__table__.name}
+    | {table.name for table in SESSION_TABLES}
+    | {table.name for table in ROLE_TABLES}
+)
 
 
 async def alembic(*args: str, env: dict[str, str]) -> str:

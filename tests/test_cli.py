@@ -168,6 +168,11 @@ def test_console_script_shows_every_command(tmp_path: Path) -> None:
         "deactivate",
         "revoke-sessions",
         "list-users",
+        "create-role",
+        "delete-role",
+        "grant-role",
+        "revoke-role",
+        "list-roles",
         "init-db",
     ]:
         assert name in result.stdout
@@ -526,7 +531,9 @@ def test_app_option_uses_the_hosts_kit(tmp_path: Path) -> None:
     env: dict[str, str | None] = {"USERKIT_SECRET_KEY": None, "USERKIT_DATABASE_URL": None}
     app = ["--app", "hostapp:kit"]
     result = ok(run(tmp_path, *app, "init-db", env=env))
-    assert result.stdout.strip() == "tables ready: member"  # sessions are not in SQL here
+    assert result.stdout.strip() == (  # sessions are not in SQL here
+        "tables ready: member, userkit_role, userkit_role_scope, userkit_user_role"
+    )
     user_id = ok(
         run(
             tmp_path,
@@ -587,3 +594,26 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "error:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_roles_from_the_command_line(tmp_path: Path) -> None:
+    create(tmp_path)
+    assert ok(run(tmp_path, "create-role", "editor", "a:read", "a:write")).stdout == (
+        "role editor grants: a:read a:write\n"
+    )
+    ok(run(tmp_path, "create-role", "editor", "a:read", "--description", "Reads"))
+    assert ok(run(tmp_path, "grant-role", ADMIN, "editor")).stdout == f"{ADMIN} holds editor\n"
+    again = ok(run(tmp_path, "grant-role", ADMIN, "editor")).stdout
+    assert again == f"{ADMIN} holds editor already\n"
+    listed = json.loads(ok(run(tmp_path, "list-roles", "--user", ADMIN, "--json")).stdout)
+    assert listed == [{"name": "editor", "scopes": ["a:read"], "description": "Reads"}]
+    revoked = ok(run(tmp_path, "revoke-role", ADMIN, "editor")).stdout
+    assert revoked == f"{ADMIN} no longer holds editor\n"
+    assert json.loads(ok(run(tmp_path, "list-roles", "--user", ADMIN, "--json")).stdout) == []
+    fails(run(tmp_path, "grant-role", ADMIN, "nope"), 1, "no role named nope")
+    fails(run(tmp_path, "grant-role", "nobody@example.com", "editor"), 1, "no user with e-mail")
+    fails(run(tmp_path, "create-role", "bad name"), 2, "invalid role name")
+    fails(run(tmp_path, "create-role", "ok", "has space"), 2, "invalid scope")
+    ok(run(tmp_path, "delete-role", "editor"))
+    fails(run(tmp_path, "delete-role", "editor"), 1, "no role named editor")
+    assert json.loads(ok(run(tmp_path, "list-roles", "--json")).stdout) == []

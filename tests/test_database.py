@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fastapi_userkit import ConfigurationError, UserMixin
 from fastapi_userkit.db.login_sessions import SessionBase
+from fastapi_userkit.db.roles import RoleBase
 from tests.conftest import PASSWORD, Host
 
 
@@ -68,7 +69,14 @@ class TestProviders:
             names = await conn.run_sync(
                 lambda c: __import__("sqlalchemy").inspect(c).get_table_names()
             )
-        assert sorted(names) == ["user", "userkit_refresh_token", "userkit_session"]
+        assert sorted(names) == [
+            "user",
+            "userkit_refresh_token",
+            "userkit_role",
+            "userkit_role_scope",
+            "userkit_session",
+            "userkit_user_role",
+        ]
 
     async def test_create_tables_false(self, make_host, make_settings, engine) -> None:  # type: ignore[no-untyped-def]
         h: Host = await make_host(database=engine, settings=make_settings(create_tables=False))
@@ -86,6 +94,7 @@ class TestHostSessionDependency:
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
             await conn.run_sync(SessionBase.metadata.create_all)
+            await conn.run_sync(RoleBase.metadata.create_all)
         maker = async_sessionmaker(engine, expire_on_commit=False)
         commits: list[bool] = []
 
@@ -147,6 +156,7 @@ class TestHostSessionDependency:
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
             await conn.run_sync(SessionBase.metadata.create_all)
+            await conn.run_sync(RoleBase.metadata.create_all)
         maker = async_sessionmaker(engine, expire_on_commit=False)
 
         async def get_db_without_commit() -> AsyncIterator[AsyncSession]:

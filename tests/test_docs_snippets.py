@@ -297,6 +297,61 @@ async def test_hooks_breached_passwords(reader: Path, monkeypatch: pytest.Monkey
     assert all(r.url.host == "api.pwnedpasswords.com" for r in asked)
 
 
+# --- Give users roles and scopes (Permissions) ----------------------------------------------
+
+
+async def test_permissions(reader: Path) -> None:
+    module = load(src("how_to/permissions/main.py"))
+    kit = module.kit
+    async with serve(module.app) as client:
+        assert [role.name for role in await kit.roles.list()] == ["editor", "moderator", "reader"]
+        alice = await register_and_login(client)
+        bob = await register_and_login(client, "bob@example.com")
+        # no role yet: 403 with the RFC 6750 challenge, 401 without a token
+        refused = await client.get("/notes", headers=alice)
+        assert (refused.status_code, refused.json()) == (403, {"detail": "INSUFFICIENT_SCOPE"})
+        assert refused.headers["WWW-Authenticate"] == (
+            'Bearer error="insufficient_scope", scope="notes:read"'
+        )
+        assert (await client.get("/notes")).status_code == 401
+        # granted, effective on the next request with the same token
+        await kit.roles.grant(await kit.users.get_by_email("alice@example.com"), "editor")
+        await kit.roles.grant(await kit.users.get_by_email("bob@example.com"), "editor")
+        note = (await client.post("/notes", params={"text": "hi"}, headers=alice)).json()
+        assert (await client.get("/notes", headers=bob)).json() == [note]
+        # the policy: owners edit their notes, others get 403, unknown notes 404
+        url = f"/notes/{note['id']}"
+        assert (await client.put(url, params={"text": "edited"}, headers=alice)).status_code == 200
+        forbidden = await client.put(url, params={"text": "mine now"}, headers=bob)
+        assert (forbidden.status_code, forbidden.json()) == (403, {"detail": "Forbidden"})
+        missing = await client.put("/notes/99", params={"text": "x"}, headers=alice)
+        assert missing.status_code == 404
+        # a moderator edits anyone's note; revoking takes effect at once
+        bob_user = await kit.users.get_by_email("bob@example.com")
+        await kit.roles.grant(bob_user, "moderator")
+        assert (await client.put(url, params={"text": "tidied"}, headers=bob)).status_code == 200
+        await kit.roles.revoke(bob_user, "moderator")
+        await kit.roles.revoke(bob_user, "editor")
+        assert (await client.get("/notes", headers=bob)).status_code == 403
+        # Swagger UI's Authorize dialog offers the scopes, with their descriptions
+        document = (await client.get("/openapi.json")).json()
+        flow = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]
+        assert flow["password"]["scopes"]["notes:moderate"] == "Change other people's notes"
+        assert {"OAuth2PasswordBearer": ["notes:write"]} in document["paths"]["/notes"]["post"][
+            "security"
+        ]
+        # the admin routes: a superuser grants and lists roles over HTTP
+        await kit.users.create(email="root@example.com", password=PASSWORD, is_superuser=True)
+        root = await login(client, "root@example.com")
+        grant = await client.put(f"/users/{bob_user.id}/roles/reader", headers=root)
+        assert grant.status_code == 204
+        listed = await client.get("/users", params={"role": "reader"}, headers=root)
+        assert [user["email"] for user in listed.json()["items"]] == ["bob@example.com"]
+        mine = await client.get("/users/me/roles", headers=bob)
+        assert mine.json() == {"roles": ["reader"], "scopes": ["notes:read"]}
+    await kit.shutdown()
+
+
 # --- Protect your routes -----------------------------------------------------------------------
 
 
@@ -544,11 +599,12 @@ async def test_provide_db_sessions_from_the_environment(
 async def test_provide_db_sessions_own_dependency(reader: Path) -> None:
     from fastapi_userkit.db.default import UserKitBase
     from fastapi_userkit.db.login_sessions import SessionBase
+    from fastapi_userkit.db.roles import RoleBase
 
     url = f"sqlite+aiosqlite:///{reader}/app.db"
     module = load(src("how_to/provide_db_sessions/dependency.py"), replace={PLACEHOLDER_DB: url})
     async with module.engine.begin() as conn:  # the kit creates no tables here
-        for metadata in (UserKitBase.metadata, SessionBase.metadata):
+        for metadata in (UserKitBase.metadata, SessionBase.metadata, RoleBase.metadata):
             await conn.run_sync(metadata.create_all)
     async with serve(module.app) as client:
         headers = await register_and_login(client)
@@ -569,11 +625,20 @@ def _emails(database: Path) -> list[str]:
 
 def test_alembic_target_metadata() -> None:
     session_tables = {"userkit_session", "userkit_refresh_token"}
+    role_tables = {"userkit_role", "userkit_role_scope", "userkit_user_role"}
     default = load(src("how_to/alembic/default_model.py"))
-    assert [set(m.tables) for m in default.target_metadata] == [{"user"}, session_tables]
+    assert [set(m.tables) for m in default.target_metadata] == [
+        {"user"},
+        session_tables,
+        role_tables,
+    ]
     with importable(src("how_to/alembic")):
         own = load(src("how_to/alembic/own_model.py"))
-    assert [set(m.tables) for m in own.target_metadata] == [{"user", "project"}, session_tables]
+    assert [set(m.tables) for m in own.target_metadata] == [
+        {"user", "project"},
+        session_tables,
+        role_tables,
+    ]
 
 
 # --- Tune rate limits and lockout --------------------------------------------------------------

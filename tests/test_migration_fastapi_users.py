@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from fastapi_userkit import UserKitSettings, canonical_email, email_skeleton
 from fastapi_userkit.db.login_sessions import SessionBase
+from fastapi_userkit.db.roles import RoleBase
 from fastapi_userkit.passwords import BcryptHasher, LegacyBcryptHasher, PasswordHash
 from tests._docs import (
     DOCS_SRC,
@@ -585,7 +586,7 @@ def _schema_differences(sync_conn: Any) -> list[Any]:
     from fastapi_userkit.db.default import UserKitBase
 
     combined = MetaData()
-    for metadata in (UserKitBase.metadata, SessionBase.metadata):
+    for metadata in (UserKitBase.metadata, SessionBase.metadata, RoleBase.metadata):
         for table in metadata.tables.values():
             table.to_metadata(combined)
     context = MigrationContext.configure(sync_conn, opts={"compare_type": True})

@@ -11,6 +11,7 @@ Every public name is importable from here. The other public modules are
 these names come from; modules whose name starts with `_` are private.
 """
 
+from fastapi_userkit._accounts.role_service import RoleService as RoleService
 from fastapi_userkit._accounts.users import UserService as UserService
 from fastapi_userkit._build import UserStoreFactory as UserStoreFactory
 from fastapi_userkit._email import canonical_email as canonical_email
@@ -30,6 +31,7 @@ from fastapi_userkit.events import SecurityEventName as SecurityEventName
 from fastapi_userkit.exceptions import AlreadyVerifiedError as AlreadyVerifiedError
 from fastapi_userkit.exceptions import BadTokenError as BadTokenError
 from fastapi_userkit.exceptions import ConfigurationError as ConfigurationError
+from fastapi_userkit.exceptions import InsufficientScopeError as InsufficientScopeError
 from fastapi_userkit.exceptions import InvalidCredentialsError as InvalidCredentialsError
 from fastapi_userkit.exceptions import InvalidPasswordError as InvalidPasswordError
 from fastapi_userkit.exceptions import LastSuperuserError as LastSuperuserError
@@ -37,6 +39,9 @@ from fastapi_userkit.exceptions import LookAlikeEmailError as LookAlikeEmailErro
 from fastapi_userkit.exceptions import MailDeliveryError as MailDeliveryError
 from fastapi_userkit.exceptions import RateLimiterUnavailableError as RateLimiterUnavailableError
 from fastapi_userkit.exceptions import RefreshTokenReuseError as RefreshTokenReuseError
+from fastapi_userkit.exceptions import RoleAlreadyExistsError as RoleAlreadyExistsError
+from fastapi_userkit.exceptions import RoleNotFoundError as RoleNotFoundError
+from fastapi_userkit.exceptions import SelfLockoutError as SelfLockoutError
 from fastapi_userkit.exceptions import SessionNotFoundError as SessionNotFoundError
 from fastapi_userkit.exceptions import SessionStoreUnavailableError as SessionStoreUnavailableError
 from fastapi_userkit.exceptions import TooManyRequestsError as TooManyRequestsError
@@ -72,7 +77,13 @@ from fastapi_userkit.schemas import UserUpdate as UserUpdate
 
 __version__ = "0.1.0.dev0"
 
+from fastapi_userkit.roles import ADMIN_SCOPE as ADMIN_SCOPE
+from fastapi_userkit.roles import Access as Access
+from fastapi_userkit.roles import Role as Role
+
 __all__ = [
+    "ADMIN_SCOPE",
+    "Access",
     "AlreadyVerifiedError",
     "BadTokenError",
     "BcryptHasher",
@@ -82,6 +93,7 @@ __all__ = [
     "EmailSender",
     "EmailTemplates",
     "ErrorCode",
+    "InsufficientScopeError",
     "IntegerIdUserMixin",
     "InvalidCredentialsError",
     "InvalidPasswordError",
@@ -97,12 +109,17 @@ __all__ = [
     "RateLimiter",
     "RateLimiterUnavailableError",
     "RefreshTokenReuseError",
+    "Role",
+    "RoleAlreadyExistsError",
+    "RoleNotFoundError",
+    "RoleService",
     "RouteGroup",
     "SMTPEmailSender",
     "SQLAlchemyUserStore",
     "SQLSessionStore",
     "SecurityEvent",
     "SecurityEventName",
+    "SelfLockoutError",
     "SessionNotFoundError",
     "SessionStore",
     "SessionStoreProvider",

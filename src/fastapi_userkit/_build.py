@@ -28,6 +28,7 @@ from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.db._authentication_read import AuthenticationRead
 from fastapi_userkit.db.database import Database, DatabaseSource, UnitOfWork
 from fastapi_userkit.db.login_sessions import SQLSessionStore
+from fastapi_userkit.db.roles import ROLE_TABLES
 from fastapi_userkit.db.store import SQLAlchemyUserStore
 from fastapi_userkit.exceptions import BadTokenError, ConfigurationError
 from fastapi_userkit.hooks import UserKitHooks
@@ -338,6 +339,7 @@ def build(
     tables = [cast(Table, user_model.__table__)]
     if isinstance(session_store, SQLSessionStore):
         tables += [cast(Table, table) for table in session_store.tables]
+    tables += [cast(Table, table) for table in ROLE_TABLES]
     db = Database(
         database,
         tables=tables,
@@ -372,6 +374,7 @@ def build(
         update=with_password_lengths(schemas.update, policy.lengths),  # type: ignore[arg-type]
     )
     accounts = build_accounts(
+        database=db,
         users=user_store or users,
         parse_id=parse_id,
         user_model=user_model,
@@ -398,6 +401,7 @@ def build(
     token_url = f"{prefix.strip('/')}/auth/jwt/login".lstrip("/")
     deps = Dependencies(
         sessions=accounts.sessions,
+        roles=accounts.roles,
         unit_of_work=db.dependency(),
         bearer=(
             OAuth2PasswordBearer(tokenUrl=token_url, auto_error=False)

@@ -1,12 +1,13 @@
 """`include_user_router()` and the `UserKit` it returns."""
 
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, cast, overload
 
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import ValidationError
 
+from fastapi_userkit._accounts.role_service import RoleService
 from fastapi_userkit._accounts.users import UserService
 from fastapi_userkit._build import Parts, UserStoreFactory, build
 from fastapi_userkit._http.dependencies import Requirements
@@ -22,6 +23,7 @@ from fastapi_userkit.passwords import PasswordHasher
 from fastapi_userkit.policy import PasswordPolicy
 from fastapi_userkit.protocols import ModelT
 from fastapi_userkit.ratelimit import RateLimiter
+from fastapi_userkit.roles import ADMIN_SCOPE, Access, check_scopes
 from fastapi_userkit.routers import (
     create_admin_router,
     create_auth_router,
@@ -31,6 +33,7 @@ from fastapi_userkit.routers import (
     create_jwks_router,
     create_register_router,
     create_reset_router,
+    create_roles_router,
     create_sessions_router,
     create_users_router,
     create_verify_router,
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
     from fastapi_userkit.db.default import User
 
 RouteGroup = Literal[
-    "admin", "cookie", "delete", "email-change", "jwks", "reset", "sessions", "verify"
+    "admin", "cookie", "delete", "email-change", "jwks", "reset", "roles", "sessions", "verify"
 ]
 """A group of routes `include_user_router(exclude=...)` can leave out."""
 
@@ -54,12 +57,14 @@ class UserKit(Generic[ModelT]):
 
     Built by `include_user_router()`. Hosts use `current_user()` and
     `current_user_ws()` (or the `CurrentUser`-style aliases) in their routes, and
-    `users` for account operations outside a request.
+    `users` and `roles` for account and role operations outside a request.
 
     Attributes:
         settings: The settings the kit was built from.
         user_model: The mapped user class.
         users: Account operations for code outside a request (`UserService`).
+        roles: Role operations for code outside a request (`RoleService`).
+        access: The dependency giving a policy rule its `Access` (see `Access`).
     """
 
     def __init__(self, parts: Parts) -> None:
@@ -67,6 +72,10 @@ class UserKit(Generic[ModelT]):
         self.settings = parts.settings
         self.user_model: type[ModelT] = parts.user_model
         self.users: UserService[ModelT] = UserService(parts.accounts, parts.database)
+        self.roles = RoleService(parts.accounts, parts.database)
+        self.access: Callable[..., Any] = parts.deps.access
+        self.Access = Annotated[Access, Depends(self.access)]
+        """Alias for a policy rule's parameter: the `Access` it decides on."""
         model = parts.user_model
         self.CurrentUser = Annotated[model, Depends(self.current_user())]
         """Alias for an active user; `401` otherwise."""
@@ -92,6 +101,8 @@ class UserKit(Generic[ModelT]):
         verified: bool = False,
         superuser: bool = False,
         optional: bool = False,
+        scopes: Iterable[str] = (),
+        policy: Callable[..., Any] | None = None,
     ) -> Callable[..., Any]:
         """Return a dependency resolving the user behind the access token.
 
@@ -100,12 +111,31 @@ class UserKit(Generic[ModelT]):
             verified: Refuse users whose e-mail is not verified (403).
             superuser: Refuse users who are not superusers (403).
             optional: Return `None` instead of refusing.
+            scopes: Refuse users who do not hold every one of these scopes through
+                their roles, checked against the live grants on each request (403
+                `INSUFFICIENT_SCOPE`); superusers hold every scope. Scopes declared
+                with FastAPI's `Security(kit.current_user(), scopes=[...])` count too.
+                Either way OpenAPI lists them.
+            policy: Your own rule, a FastAPI dependency that takes `kit.Access`
+                (the user, the required scopes, the request) and whatever else it
+                declares, and returns `True` to let the user through; anything else
+                is a 403. It runs after every other check passed.
 
         The same arguments return the same dependency object, so FastAPI runs it
         once per request however many times it is declared.
+
+        Raises:
+            ConfigurationError: a scope that is not one, or *policy* with *optional*.
         """
+        if policy is not None and optional:
+            raise ConfigurationError("policy= decides on a user: it cannot be optional")
         requirements = Requirements(
-            active=active, verified=verified, superuser=superuser, optional=optional
+            active=active,
+            verified=verified,
+            superuser=superuser,
+            optional=optional,
+            scopes=check_scopes(scopes),
+            policy=policy,
         )
         return self._parts.deps.current_user(requirements)
 
@@ -116,14 +146,19 @@ class UserKit(Generic[ModelT]):
         verified: bool = False,
         superuser: bool = False,
         optional: bool = False,
+        scopes: Iterable[str] = (),
     ) -> Callable[..., Any]:
         """Like `current_user()`, for WebSocket endpoints: the token comes from the
         `Authorization` header or the `access_token` query parameter (bearer
         transport), or the access cookie (cookie transport, same origin only), and
-        a refusal closes the socket with code 1008.
+        a refusal (a missing scope included) closes the socket with code 1008.
         """
         requirements = Requirements(
-            active=active, verified=verified, superuser=superuser, optional=optional
+            active=active,
+            verified=verified,
+            superuser=superuser,
+            optional=optional,
+            scopes=check_scopes(scopes),
         )
         return self._parts.deps.current_user_ws(requirements)
 
@@ -172,6 +207,9 @@ def _routers(parts: Parts, exclude: Collection[str]) -> list[tuple[str, APIRoute
     accounts, deps, route = parts.accounts, parts.deps, parts.route_class
     settings, schemas = parts.settings, parts.schemas
     verified = settings.require_verified_login
+    admin = Requirements(
+        active=True, verified=False, superuser=False, optional=False, scopes=(ADMIN_SCOPE,)
+    )
     groups: list[tuple[str | None, str, Callable[[], APIRouter]]] = [
         (
             None,
@@ -252,6 +290,11 @@ def _routers(parts: Parts, exclude: Collection[str]) -> list[tuple[str, APIRoute
             ),
         ),
         (
+            "roles",
+            "",
+            lambda: create_roles_router(accounts.roles, deps, route, admin=admin),
+        ),
+        (
             "admin",
             "/users",
             lambda: create_admin_router(
@@ -259,6 +302,7 @@ def _routers(parts: Parts, exclude: Collection[str]) -> list[tuple[str, APIRoute
                 deps,
                 route,
                 schemas.read,
+                admin=admin,
                 password_lengths=parts.password_lengths,
             ),
         ),
@@ -285,6 +329,7 @@ def include_user_router(
     hooks: UserKitHooks | None = None,
     prefix: str = "",
     exclude: Collection[RouteGroup] = (),
+    scopes: Mapping[str, str] | None = None,
 ) -> UserKit[ModelT]: ...
 
 
@@ -306,6 +351,7 @@ def include_user_router(
     hooks: UserKitHooks | None = None,
     prefix: str = "",
     exclude: Collection[RouteGroup] = (),
+    scopes: Mapping[str, str] | None = None,
 ) -> "UserKit[User]": ...
 
 
@@ -326,6 +372,7 @@ def include_user_router(
     hooks: UserKitHooks | None = None,
     prefix: str = "",
     exclude: Collection[RouteGroup] = (),
+    scopes: Mapping[str, str] | None = None,
 ) -> UserKit[Any]:
     """Mount registration, login and current-user routes on *app*.
 
@@ -356,7 +403,11 @@ def include_user_router(
             or `RedisRateLimiter(...)` (the default when `USERKIT_REDIS_URL` is set).
         hooks: Event hooks (`UserKitHooks` subclass instance).
         prefix: Path prefix put before `/auth/...` and `/users/...`.
+        scopes: What each of your scopes allows (`{"items:write": "Change items"}`),
+            shown in OpenAPI and Swagger UI's Authorize dialog. Every scope a route
+            requires is listed there anyway.
         exclude: Route groups to leave out: `"admin"` (`/users`, `/users/{id}`),
+            `"roles"` (`/roles`, `/users/{id}/roles`, `/users/me/roles`),
             `"delete"` (`DELETE /users/me`), `"sessions"` (`/auth/sessions`),
             `"cookie"` (`/auth/cookie/...`), `"verify"`, `"reset"`, `"email-change"`
             (`/users/me/email...`) and `"jwks"`. Registration, login and `/users/me`
@@ -402,10 +453,16 @@ def include_user_router(
     warn_unsafe(settings, dialect=parts.database.dialect_name, sender=parts.mail.sender)
     router = APIRouter(prefix=prefix)
     for path, sub in _routers(parts, exclude):
-        tag = "auth" if path == "/auth" else "users"
         describe(sub)
-        router.include_router(sub, prefix=path, tags=[tag])
+        if path:
+            router.include_router(sub, prefix=path, tags=["auth" if path == "/auth" else "users"])
+        else:
+            router.include_router(sub)
     app.include_router(router)
+    descriptions = {ADMIN_SCOPE: "Administer users and roles (the admin routes)."}
+    for scope, description in (scopes or {}).items():
+        descriptions[check_scopes([scope])[0]] = description
+    parts.deps.scope_descriptions.update(descriptions)
     parts.deps.declare_on(app)
     _wrap_lifespan(app, kit)
     return kit

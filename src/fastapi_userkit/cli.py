@@ -33,6 +33,7 @@ from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.exceptions import (
     ConfigurationError,
     InvalidPasswordError,
+    RoleNotFoundError,
     UserAlreadyExistsError,
     UserKitError,
     UserNotFoundError,
@@ -189,12 +190,61 @@ def build_parser() -> argparse.ArgumentParser:
     list_users.add_argument("--offset", type=_non_negative, default=0, help="skip N first (0)")
     list_users.add_argument("--json", action="store_true", help="print a JSON list")
 
+    define = commands.add_parser(
+        "create-role",
+        parents=[common],
+        help="define a role and its scopes (or redefine an existing one)",
+        description=(
+            "Define the role NAME granting the SCOPEs; an existing role gets exactly "
+            "these scopes and this description. Its holders see the change on their "
+            "next request."
+        ),
+    )
+    define.add_argument("name", metavar="NAME")
+    define.add_argument("scopes", metavar="SCOPE", nargs="*")
+    define.add_argument("--description", default="", help="what the role is for")
+
+    remove = commands.add_parser(
+        "delete-role",
+        parents=[common],
+        help="delete a role and every grant of it",
+        description="Delete a role, its scopes and every grant of it.",
+    )
+    remove.add_argument("name", metavar="NAME")
+
+    grant = commands.add_parser(
+        "grant-role",
+        parents=[common],
+        help="give a role to a user",
+        description="Give the role NAME to the user EMAIL (nothing changes if they hold it).",
+    )
+    grant.add_argument("email", metavar="EMAIL")
+    grant.add_argument("name", metavar="NAME")
+
+    take = commands.add_parser(
+        "revoke-role",
+        parents=[common],
+        help="take a role from a user, effective on their next request",
+        description="Take the role NAME from the user EMAIL; effective on their next request.",
+    )
+    take.add_argument("email", metavar="EMAIL")
+    take.add_argument("name", metavar="NAME")
+
+    list_roles = commands.add_parser(
+        "list-roles",
+        parents=[common],
+        help="list roles and their scopes, by name",
+        description="List the roles (name, scopes, description), or those of one user.",
+    )
+    list_roles.add_argument("--user", metavar="EMAIL", help="only the roles this user holds")
+    list_roles.add_argument("--json", action="store_true", help="print a JSON list")
+
     commands.add_parser(
         "init-db",
         parents=[common],
         help="create the kit's tables (development only)",
         description=(
-            "Create the kit's tables (users and login sessions) that are missing, "
+            "Create the kit's tables (users, login sessions and roles) that are missing, "
             "whatever the database. For development only: use migrations (Alembic) "
             "in production."
         ),
@@ -472,11 +522,100 @@ def _table(rows: list[dict[str, Any]]) -> str:
         ]
         for row in rows
     ]
+    return _columns(header, cells)
+
+
+def _columns(header: list[str], cells: list[list[str]]) -> str:
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
     return "\n".join(
         "  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip()
         for line in [header, *cells]
     )
+
+
+def _role_problem(exc: ValidationError) -> CommandError:
+    fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
+    what = {"name": "role name", "scopes": "scope", "description": "description"}
+    named = ", ".join(what.get(field, field) for field in fields) or "role"
+    return CommandError(
+        f"invalid {named}: names and scopes are letters, digits and _ . : - "
+        "(scopes also /), starting with a letter or digit",
+        EXIT_USAGE,
+    )
+
+
+def _create_role(kit: UserKit[Any], args: argparse.Namespace) -> int:
+    async def action() -> Any:
+        return await kit.roles.ensure(args.name, args.scopes, description=args.description)
+
+    try:
+        role = _run(kit, action)
+    except ValidationError as exc:
+        raise _role_problem(exc) from None
+    _say(f"role {role.name} grants: {' '.join(role.scopes) or '(no scope)'}")
+    return EXIT_OK
+
+
+def _delete_role(kit: UserKit[Any], args: argparse.Namespace) -> int:
+    async def action() -> None:
+        try:
+            await kit.roles.delete(args.name)
+        except RoleNotFoundError:
+            raise CommandError(f"no role named {args.name}") from None
+
+    _run(kit, action)
+    _say(f"deleted role {args.name} and every grant of it")
+    return EXIT_OK
+
+
+def _change_grant(kit: UserKit[Any], args: argparse.Namespace, *, grant: bool) -> int:
+    async def action() -> bool:
+        user = await _find(kit, args.email)
+        try:
+            if grant:
+                return await kit.roles.grant(user, args.name)
+            return await kit.roles.revoke(user, args.name)
+        except RoleNotFoundError:
+            raise CommandError(f"no role named {args.name}") from None
+
+    changed = _run(kit, action)
+    if grant:
+        _say(f"{args.email} holds {args.name}" + ("" if changed else " already"))
+    else:
+        _say(
+            f"{args.email} no longer holds {args.name}"
+            if changed
+            else f"{args.email} did not hold {args.name}"
+        )
+    return EXIT_OK
+
+
+def _grant_role(kit: UserKit[Any], args: argparse.Namespace) -> int:
+    return _change_grant(kit, args, grant=True)
+
+
+def _revoke_role(kit: UserKit[Any], args: argparse.Namespace) -> int:
+    return _change_grant(kit, args, grant=False)
+
+
+def _list_roles(kit: UserKit[Any], args: argparse.Namespace) -> int:
+    async def action() -> list[dict[str, Any]]:
+        roles = await kit.roles.list()
+        if args.user is not None:
+            held, _ = await kit.roles.of(await _find(kit, args.user))
+            roles = [role for role in roles if role.name in held]
+        return [
+            {"name": role.name, "scopes": list(role.scopes), "description": role.description}
+            for role in roles
+        ]
+
+    rows = _run(kit, action)
+    if args.json:
+        _say(json.dumps(rows, indent=2))
+    else:
+        cells = [[row["name"], " ".join(row["scopes"]), row["description"]] for row in rows]
+        _say(_columns(["role", "scopes", "description"], cells))
+    return EXIT_OK
 
 
 def _init_db(kit: UserKit[Any], args: argparse.Namespace) -> int:
@@ -499,6 +638,11 @@ _COMMANDS: dict[str, Callable[[UserKit[Any], argparse.Namespace], int]] = {
     "deactivate": _deactivate,
     "revoke-sessions": _revoke_sessions,
     "list-users": _list_users,
+    "create-role": _create_role,
+    "delete-role": _delete_role,
+    "grant-role": _grant_role,
+    "revoke-role": _revoke_role,
+    "list-roles": _list_roles,
     "init-db": _init_db,
 }
 

@@ -24,12 +24,16 @@ from fastapi.responses import JSONResponse
 from fastapi_userkit.exceptions import (
     AlreadyVerifiedError,
     BadTokenError,
+    InsufficientScopeError,
     InvalidCredentialsError,
     InvalidPasswordError,
     LastSuperuserError,
     LookAlikeEmailError,
     RateLimiterUnavailableError,
     RefreshTokenReuseError,
+    RoleAlreadyExistsError,
+    RoleNotFoundError,
+    SelfLockoutError,
     SessionNotFoundError,
     SessionStoreUnavailableError,
     TooManyRequestsError,
@@ -74,6 +78,12 @@ class ErrorCode(StrEnum):
     REGISTER_EMAIL_LOOKALIKE = "REGISTER_EMAIL_LOOKALIKE"
     UPDATE_USER_EMAIL_LOOKALIKE = "UPDATE_USER_EMAIL_LOOKALIKE"
     LAST_SUPERUSER = "LAST_SUPERUSER"
+    INSUFFICIENT_SCOPE = "INSUFFICIENT_SCOPE"
+    """The user is authenticated but lacks a scope the route requires (RFC 6750 §3.1)."""
+    SELF_LOCKOUT = "SELF_LOCKOUT"
+    """An admin would remove their own admin rights or account through the admin routes."""
+    ROLE_NOT_FOUND = "ROLE_NOT_FOUND"
+    ROLE_ALREADY_EXISTS = "ROLE_ALREADY_EXISTS"
 
 
 class Flow(StrEnum):
@@ -165,6 +175,10 @@ ANSWERS: Mapping[type[UserKitError], Mapping[Flow | None, Answer]] = MappingProx
         UserNotFoundError: {None: Answer(404, NOT_FOUND_DETAIL)},
         SessionNotFoundError: {None: Answer(404, ErrorCode.SESSION_NOT_FOUND)},
         LastSuperuserError: {None: Answer(_400, ErrorCode.LAST_SUPERUSER)},
+        SelfLockoutError: {None: Answer(_400, ErrorCode.SELF_LOCKOUT)},
+        RoleNotFoundError: {None: Answer(404, ErrorCode.ROLE_NOT_FOUND)},
+        RoleAlreadyExistsError: {None: Answer(_400, ErrorCode.ROLE_ALREADY_EXISTS)},
+        InsufficientScopeError: {None: Answer(403, ErrorCode.INSUFFICIENT_SCOPE)},
         TooManyRequestsError: {None: Answer(429, ErrorCode.TOO_MANY_REQUESTS)},
         SessionStoreUnavailableError: {
             None: Answer(503, ErrorCode.SESSION_STORE_UNAVAILABLE, RETRY_SOON)
@@ -191,6 +205,8 @@ def _headers(answer: Answer, error: UserKitError) -> dict[str, str]:
     headers = dict(answer.headers)
     if isinstance(error, TooManyRequestsError):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, InsufficientScopeError):
+        headers["WWW-Authenticate"] = insufficient_scope_challenge(error.scopes)
     return headers
 
 
@@ -251,6 +267,23 @@ def unauthorized(*, token_sent: bool = False) -> HTTPException:
         status_code=status.HTTP_401_UNAUTHORIZED,
         detail=UNAUTHORIZED_DETAIL,
         headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE if token_sent else BEARER_CHALLENGE},
+    )
+
+
+def insufficient_scope_challenge(scopes: tuple[str, ...]) -> str:
+    """The RFC 6750 §3.1 challenge of a 403 for missing scopes: `scope` lists the
+    scopes the request needs (scope tokens cannot contain quotes or spaces).
+    """
+    challenge = 'Bearer error="insufficient_scope"'
+    return f'{challenge}, scope="{" ".join(scopes)}"' if scopes else challenge
+
+
+def insufficient_scope(scopes: tuple[str, ...]) -> HTTPException:
+    """Return the 403 for an authenticated user who lacks a required scope."""
+    return HTTPException(
+        status_code=status.HTTP_403_FORBIDDEN,
+        detail=ErrorCode.INSUFFICIENT_SCOPE.value,
+        headers={"WWW-Authenticate": insufficient_scope_challenge(scopes)},
     )
 
 
@@ -423,8 +456,16 @@ NOT_SIGNED_IN = Refusals(
     headers=("WWW-Authenticate",),
 )
 NOT_ALLOWED = Refusals(
-    "The user lacks what the route requires: a verified address, or being a superuser.",
+    "The user lacks what the route requires: a verified address, being a superuser, "
+    "or passing the route's own rule.",
     (FORBIDDEN_DETAIL,),
+)
+MISSING_SCOPE = Refusals(
+    "The user lacks a scope the route requires (`INSUFFICIENT_SCOPE`; "
+    '`WWW-Authenticate: Bearer error="insufficient_scope", scope="..."` names the '
+    "scopes the route needs).",
+    (ErrorCode.INSUFFICIENT_SCOPE.value,),
+    headers=("WWW-Authenticate",),
 )
 CSRF_REFUSED = Refusals(
     "Authenticated by cookie, and the `X-CSRF-Token` header does not repeat the CSRF "

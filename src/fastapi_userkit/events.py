@@ -49,6 +49,11 @@ class SecurityEventName(StrEnum):
     ACCOUNT_DELETE = "account_delete"
     ADMIN_UPDATE = "admin_update"
     ACCESS_DENIED = "access_denied"
+    ROLE_CREATE = "role_create"
+    ROLE_UPDATE = "role_update"
+    ROLE_DELETE = "role_delete"
+    ROLE_GRANT = "role_grant"
+    ROLE_REVOKE = "role_revoke"
 
 
 @dataclass(frozen=True, slots=True)

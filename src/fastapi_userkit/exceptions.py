@@ -18,6 +18,10 @@ UserKitError
 ├── UserNotFoundError           a lookup by id found nothing
 ├── SessionNotFoundError        no live login session of the user has this id
 ├── LastSuperuserError          the change would leave no active superuser
+├── SelfLockoutError            an admin would remove their own admin rights or account
+├── RoleNotFoundError           no role has the given name
+├── RoleAlreadyExistsError      the role name is taken
+├── InsufficientScopeError      the caller lacks a scope the operation needs
 ├── TooManyRequestsError        a rate limit is reached
 ├── UnavailableError            a back-end cannot be reached; nothing was done
 │   ├── SessionStoreUnavailableError
@@ -32,6 +36,7 @@ __all__ = [
     "AlreadyVerifiedError",
     "BadTokenError",
     "ConfigurationError",
+    "InsufficientScopeError",
     "InvalidCredentialsError",
     "InvalidPasswordError",
     "LastSuperuserError",
@@ -39,6 +44,9 @@ __all__ = [
     "MailDeliveryError",
     "RateLimiterUnavailableError",
     "RefreshTokenReuseError",
+    "RoleAlreadyExistsError",
+    "RoleNotFoundError",
+    "SelfLockoutError",
     "SessionNotFoundError",
     "SessionStoreUnavailableError",
     "TooManyRequestsError",
@@ -137,6 +145,35 @@ class SessionNotFoundError(UserKitError):
 
 class LastSuperuserError(UserKitError):
     """The change would demote, deactivate or delete the last active superuser."""
+
+
+class SelfLockoutError(UserKitError):
+    """Through the admin routes, an admin would take away their own superuser flag,
+    their own `users:admin` scope, their own active status or their own account.
+    Another admin, or the `userkit` command, can still do it.
+    """
+
+
+class RoleNotFoundError(UserKitError):
+    """No role has the given name."""
+
+
+class RoleAlreadyExistsError(UserKitError):
+    """A role with the given name exists already."""
+
+
+class InsufficientScopeError(UserKitError):
+    """The caller lacks a scope the operation needs (an admin who is not a superuser
+    grants, revokes or defines a role with scopes they do not hold themselves, or
+    changes a superuser's account).
+
+    Attributes:
+        scopes: The scopes the operation needs.
+    """
+
+    def __init__(self, scopes: tuple[str, ...]) -> None:
+        super().__init__(f"needs the scopes: {' '.join(scopes)}" if scopes else "needs a superuser")
+        self.scopes = scopes
 
 
 class TooManyRequestsError(UserKitError):

@@ -95,5 +95,8 @@ class UserStore(Protocol[UserT]):
     async def list(self, *, offset: int, limit: int, search: str | None) -> UserPage[UserT]:
         """Users in the order of their canonical address, *limit* from *offset*, only
         those whose canonical address contains *search* (literally) when given.
+
+        `GET /users?role=...` also passes `ids=` (a collection of user ids): only
+        those users. A store without that keyword serves every other listing.
         """
         ...

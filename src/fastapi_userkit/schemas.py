@@ -23,6 +23,7 @@ from pydantic import (
 from fastapi_userkit._email import MAX_LOCAL_PART_OCTETS, validate_address
 from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.exceptions import ConfigurationError
+from fastapi_userkit.roles import RoleName, Scope
 
 __all__ = [
     "PRIVILEGED_FIELDS",
@@ -35,12 +36,16 @@ __all__ = [
     "PasswordChange",
     "RefreshRequest",
     "ResetPasswordRequest",
+    "RoleCreate",
+    "RoleRead",
+    "RoleUpdate",
     "SessionRead",
     "TokenRequest",
     "TokenResponse",
     "UserAdminUpdate",
     "UserCreate",
     "UserRead",
+    "UserRoles",
     "UserSchemas",
     "UserUpdate",
 ]
@@ -56,9 +61,12 @@ PRIVILEGED_FIELDS = frozenset(
         "email_skeleton",
         "token_version",
         "created_at",
+        "roles",
+        "scopes",
     }
 )
-"""Columns a user can never set on their own account."""
+"""Fields a user can never set on their own account (roles and scopes are granted
+through the admin routes only)."""
 
 
 class UserRead(BaseModel):
@@ -266,6 +274,63 @@ class SessionRead(BaseModel):
     ip: str | None
     current: bool = False
     """Whether this is the session of the token making the request."""
+
+
+_SCOPES_FIELD: Any = Field(
+    default_factory=list,
+    max_length=100,
+    description="The scopes the role grants.",
+    examples=[["items:read", "items:write"]],
+)
+
+
+class RoleRead(BaseModel):
+    """A role and the scopes it grants."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    description: str
+    scopes: list[str]
+
+
+class RoleUpdate(BaseModel):
+    """A role's description and exactly the scopes it grants (`PUT /roles/{name}`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(default="", max_length=255)
+    scopes: list[Scope] = _SCOPES_FIELD
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> "RoleUpdate":
+        if "\x00" in self.description:
+            raise ValueError("description must not contain NUL characters")
+        return self
+
+
+class RoleCreate(RoleUpdate):
+    """A new role (`POST /roles`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "editor", "description": "Edits items", "scopes": ["items:write"]}
+            ]
+        },
+    )
+
+    name: RoleName
+
+
+class UserRoles(BaseModel):
+    """The roles a user holds and the scopes they grant (superusers hold every
+    scope whatever their roles).
+    """
+
+    roles: list[str]
+    scopes: list[str]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from fastapi_userkit import ConfigurationError
 from fastapi_userkit.db.default import UserKitBase
 from fastapi_userkit.db.login_sessions import SessionBase
+from fastapi_userkit.db.roles import RoleBase
 from tests.conftest import Host, own_database
 from tests.faults.conftest import MARIADB_URL
 from tests.test_migration_fastapi_users import (
@@ -57,7 +58,10 @@ async def test_missing_tables_stop_the_startup(
     with pytest.raises(ConfigurationError) as raised:
         await make_host(settings=settings)
     message = str(raised.value)
-    assert "user, userkit_session, userkit_refresh_token" in message
+    assert (
+        "user, userkit_session, userkit_refresh_token, userkit_role, userkit_role_scope, "
+        "userkit_user_role" in message
+    )
     for remedy in REMEDIES:
         assert remedy in message
 
@@ -77,6 +81,7 @@ async def test_the_check_is_one_inspection(
     async with engine.begin() as conn:
         await conn.run_sync(UserKitBase.metadata.create_all)
         await conn.run_sync(SessionBase.metadata.create_all)
+        await conn.run_sync(RoleBase.metadata.create_all)
     statements: list[str] = []
     event.listen(
         engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2])
@@ -140,6 +145,7 @@ async def migrate(kind: str, engine: AsyncEngine, *, convert_ids: bool) -> None:
     await run_sql(engine, statements if convert_ids else statements[1:])
     async with engine.begin() as conn:
         await conn.run_sync(SessionBase.metadata.create_all)
+        await conn.run_sync(RoleBase.metadata.create_all)
 
 
 async def test_ids_with_dashes_stop_the_startup(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from fastapi_userkit import ConfigurationError
 from fastapi_userkit.db.default import UserKitBase
 from fastapi_userkit.db.login_sessions import SessionBase
+from fastapi_userkit.db.roles import RoleBase
 from tests._relay import free_port
 from tests.conftest import PASSWORD, POSTGRES_URL, SECRET, Host, own_database
 from tests.faults.conftest import (
@@ -54,6 +55,7 @@ async def create_kit_tables(url: str) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(UserKitBase.metadata.create_all)
         await conn.run_sync(SessionBase.metadata.create_all)
+        await conn.run_sync(RoleBase.metadata.create_all)
     await engine.dispose()
 
 

@@ -41,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 from fastapi_userkit import UserKit, UserKitSettings, UserNotFoundError, include_user_router
 from fastapi_userkit.db.default import UserKitBase
 from fastapi_userkit.db.login_sessions import SessionBase
+from fastapi_userkit.db.roles import RoleBase
 from fastapi_userkit.schemas import TokenResponse
 from tests.conftest import PASSWORD, SECRET
 
@@ -78,7 +79,7 @@ class Fuzzed:
         change and delete.
         """
         async with self.kit.database.open() as uow:
-            for metadata in (SessionBase.metadata, UserKitBase.metadata):
+            for metadata in (RoleBase.metadata, SessionBase.metadata, UserKitBase.metadata):
                 for table in reversed(metadata.sorted_tables):
                     await uow.session.execute(table.delete())
             await uow.commit()

@@ -30,6 +30,10 @@ async def two(host: Host) -> tuple[Host, dict[str, str], dict[str, str], Any]:
         ("GET", "/users/{id}"),
         ("PATCH", "/users/{id}"),
         ("DELETE", "/users/{id}"),
+        ("GET", "/roles"),
+        ("POST", "/roles"),
+        ("GET", "/users/{id}/roles"),
+        ("PUT", "/users/{id}/roles/admin"),
     ],
 )
 async def test_v4_1_1_admin_routes_are_refused_to_users_and_anonymous_callers(
@@ -37,14 +41,23 @@ async def test_v4_1_1_admin_routes_are_refused_to_users_and_anonymous_callers(
 ) -> None:
     h, alice, _, bob = two
     url = path.format(id=bob.id)
-    body = {"is_active": False} if method == "PATCH" else None
+    body = {"name": "mine", "scopes": ["users:admin"]} if path == "/roles" else None
+    body = {"is_active": False} if method == "PATCH" else body
     assert (await h.client.request(method, url, headers=alice, json=body)).status_code == 403
     assert (await h.client.request(method, url, json=body)).status_code == 401
     assert (await h.kit.users.get(bob.id)).is_active
 
 
 @pytest.mark.parametrize(
-    "field", [{"is_superuser": True}, {"is_verified": True}, {"is_active": False}, {"id": 7}]
+    "field",
+    [
+        {"is_superuser": True},
+        {"is_verified": True},
+        {"is_active": False},
+        {"id": 7},
+        {"roles": ["admin"]},
+        {"scopes": ["users:admin"]},
+    ],
 )
 async def test_v4_1_2_privileged_fields_cannot_be_mass_assigned(
     host: Host, field: dict[str, Any]
@@ -63,6 +76,47 @@ async def test_v4_1_3_new_accounts_get_the_least_privilege(host: Host) -> None:
     assert created.status_code == 201
     body = created.json()
     assert (body["is_superuser"], body["is_verified"], body["is_active"]) == (False, False, True)
+
+
+async def test_v4_1_1_scopes_are_checked_on_the_server_against_the_live_grants(
+    make_host: Any,
+) -> None:
+    from fastapi import Depends, FastAPI
+
+    app = FastAPI()
+    h: Host = await make_host(app)
+    writer = h.kit.current_user(scopes=["items:write"])
+
+    @app.post("/items", dependencies=[Depends(writer)])
+    async def write() -> None: ...
+
+    await h.kit.roles.create("writer", ["items:write"])
+    me = await h.headers()
+    alice = await h.kit.users.get_by_email("alice@example.com")
+    assert (await h.client.post("/items", headers=me)).status_code == 403
+    await h.kit.roles.grant(alice, "writer")
+    assert (await h.client.post("/items", headers=me)).status_code == 200
+    await h.kit.roles.revoke(alice, "writer")  # the same token: refused at once
+    assert (await h.client.post("/items", headers=me)).status_code == 403
+
+
+async def test_v4_1_3_new_accounts_hold_no_role(host: Host) -> None:
+    me = await host.headers()
+    assert (await host.client.get("/users/me/roles", headers=me)).json() == {
+        "roles": [],
+        "scopes": [],
+    }
+
+
+async def test_v4_1_3_an_admin_cannot_grant_more_than_it_holds(host: Host) -> None:
+    await host.kit.roles.create("useradmin", ["users:admin"])
+    await host.kit.roles.create("billing", ["billing:refund"])
+    headers = await host.headers()
+    admin = await host.kit.users.get_by_email("alice@example.com")
+    await host.kit.roles.grant(admin, "useradmin")
+    answer = await host.client.put(f"/users/{admin.id}/roles/billing", headers=headers)
+    assert (answer.status_code, answer.json()) == (403, {"detail": "INSUFFICIENT_SCOPE"})
+    assert await host.kit.roles.of(admin) == (("useradmin",), ("users:admin",))
 
 
 async def test_v4_1_5_a_failing_session_store_refuses_rather_than_admits(
@@ -106,6 +160,17 @@ async def test_v4_2_1_a_user_learns_nothing_about_other_ids(
     missing = await h.client.get(f"/users/{uuid.uuid4()}", headers=alice)
     assert existing.status_code == missing.status_code == 403
     assert existing.json() == missing.json()
+
+
+async def test_v4_2_1_role_routes_tell_a_user_nothing_about_other_ids(
+    two: tuple[Host, dict[str, str], dict[str, str], Any],
+) -> None:
+    h, alice, _, bob = two
+    for method, path in (("GET", "/users/{}/roles"), ("PUT", "/users/{}/roles/admin")):
+        existing = await h.client.request(method, path.format(bob.id), headers=alice)
+        missing = await h.client.request(method, path.format(uuid.uuid4()), headers=alice)
+        assert existing.status_code == missing.status_code == 403
+        assert existing.json() == missing.json()
 
 
 async def test_v4_2_2_cookie_requests_need_the_csrf_token(

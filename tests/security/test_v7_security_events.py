@@ -211,7 +211,7 @@ async def test_v7_2_2_failed_access_control_decisions_and_admin_actions_are_logg
     assert (denied.user_id, denied.session_id, denied.reason) == (
         alice,
         alice_session,
-        "superuser",
+        "scope:users:admin",
     )
 
     admin = await f.host.kit.users.create(

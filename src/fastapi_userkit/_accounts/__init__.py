@@ -24,10 +24,12 @@ from fastapi_userkit._accounts.passwords import Passwords
 from fastapi_userkit._accounts.profile import Profile
 from fastapi_userkit._accounts.registration import Registration
 from fastapi_userkit._accounts.reset import PasswordReset
+from fastapi_userkit._accounts.roles import Roles
 from fastapi_userkit._accounts.throttle import Throttle
 from fastapi_userkit._accounts.verification import Verification
 from fastapi_userkit._action_tokens import ActionTokenCodec, Purpose
 from fastapi_userkit.db._authentication_read import AuthenticationRead
+from fastapi_userkit.db.database import Database
 from fastapi_userkit.hooks import UserKitHooks
 from fastapi_userkit.login_sessions import SessionStoreProvider
 from fastapi_userkit.passwords import PasswordHash
@@ -50,11 +52,13 @@ class Accounts:
     profile: Profile
     deletion: Deletion
     administration: Administration
+    roles: Roles
     hooks: UserKitHooks
 
 
 def build_accounts(
     *,
+    database: Database,
     users: StoreFactory,
     parse_id: Callable[[str], Any],
     user_model: type[Any],
@@ -109,5 +113,6 @@ def build_accounts(
         administration=Administration(
             users, parse_id, credentials, emails, passwords, sessions, deletion, hooks
         ),
+        roles=Roles(database, users, parse_id, hooks),
         hooks=hooks,
     )

@@ -12,6 +12,7 @@ from fastapi_userkit._accounts.login_sessions import LoginSessions, StoreFactory
 from fastapi_userkit._accounts.notices import AccountMail
 from fastapi_userkit._accounts.superusers import keep_a_superuser
 from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.db.roles import SQLRoleStore
 from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 
@@ -54,8 +55,8 @@ class Deletion:
         """Delete *user*.
 
         Effects, in order: `on_before_delete` (it may raise: nothing is written
-        yet); the row is deleted, unless it is the last active superuser; every
-        session ends; commit; `on_after_delete`; after the response, the "account
+        yet); the row is deleted, unless it is the last active superuser, with its role
+        grants; every session ends; commit; `on_after_delete`; after the response, the "account
         deleted" notice to the old address.
 
         Raises:
@@ -66,7 +67,10 @@ class Deletion:
         """
         await self.hooks.on_before_delete(user, origin.request)
         store = self.users(uow)
+        user_id = str(user.id)
         await keep_a_superuser(store, user, None, lambda: store.delete(user))
+        # An integer id may be given again to a new account: it must not inherit roles.
+        await SQLRoleStore(uow.session).forget(user_id)
         # Only once the deletion is allowed: a Redis session store is not rolled back.
         await self.sessions.revoke_all(uow, user)
         await uow.commit()

@@ -24,15 +24,9 @@ _email_adapter: TypeAdapter[str] = TypeAdapter(Email)
 _R = TypeVar("_R")
 
 
-class UserService(Generic[ModelT]):
-    """Programmatic access to the kit's users, through the same operations as the
-    HTTP routes.
-
-    Every method opens its own database session and commits it, unless you pass
-    `db_session=`: then it works inside your transaction, flushes, and leaves the
-    commit to you (and `create()` runs no `on_after_register`). E-mails the
-    operation sends (the "password changed" notice, say) go out when the call
-    returns.
+class Operations:
+    """Runs account operations outside a request: in a database session of its own,
+    committed, or inside the caller's (`db_session=`).
     """
 
     def __init__(self, accounts: "Accounts", database: Database) -> None:
@@ -57,6 +51,18 @@ class UserService(Generic[ModelT]):
             result = await operation(uow, Origin(later=later))
         await later.run()
         return result
+
+
+class UserService(Operations, Generic[ModelT]):
+    """Programmatic access to the kit's users, through the same operations as the
+    HTTP routes.
+
+    Every method opens its own database session and commits it, unless you pass
+    `db_session=`: then it works inside your transaction, flushes, and leaves the
+    commit to you (and `create()` runs no `on_after_register`). E-mails the
+    operation sends (the "password changed" notice, say) go out when the call
+    returns.
+    """
 
     async def _existing(self, uow: UnitOfWork, user_id: Any) -> Any:
         return _found(await self._accounts.users(uow).get(user_id))

@@ -3,7 +3,7 @@ request, and the current-user guards for HTTP and WebSocket endpoints.
 """
 
 from collections.abc import Callable, Collection, Coroutine, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import or_
 from typing import Annotated, Any
@@ -15,16 +15,18 @@ from fastapi import (
     HTTPException,
     Query,
     Request,
+    Security,
     WebSocket,
     WebSocketException,
     status,
 )
 from fastapi.dependencies.models import Dependant
-from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
+from fastapi.security import APIKeyCookie, OAuth2PasswordBearer, SecurityScopes
 
 from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Call, Later, Origin, run_in_order
 from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions
+from fastapi_userkit._accounts.roles import Roles
 from fastapi_userkit._client_ip import Network, client_ip
 from fastapi_userkit._http.cookies import SAFE_METHODS, CookieConfig
 from fastapi_userkit._http.route import effective_routes
@@ -33,6 +35,7 @@ from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import (
     CSRF_REFUSED,
     DATABASE_DOWN,
+    MISSING_SCOPE,
     NOT_ALLOWED,
     NOT_SIGNED_IN,
     SESSION_STORE_DOWN,
@@ -41,10 +44,12 @@ from fastapi_userkit.errors import (
     database_unavailable,
     forbidden,
     http_exception,
+    insufficient_scope,
     unauthorized,
 )
 from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import SessionStoreUnavailableError
+from fastapi_userkit.roles import Access
 
 Dependency = Callable[..., Any]
 
@@ -67,6 +72,10 @@ class Requirements:
     verified: bool
     superuser: bool
     optional: bool
+    scopes: tuple[str, ...] = ()
+    """Scopes the user must hold (superusers hold every scope)."""
+    policy: Dependency | None = None
+    """The host's rule, a dependency returning `True` to let the user through."""
 
     def status_for(self, user: Any | None) -> int | None:
         """Return the refusal status for *user* (401 or 403), or `None` if it passes."""
@@ -94,6 +103,11 @@ LOGGED_IN = Requirements(active=True, verified=False, superuser=False, optional=
 """What `Dependencies.logged_in` requires: an active user with a live session."""
 
 
+_RESOLVED = "fastapi_userkit.authentication"
+"""The request scope's key for the authentication resolved already (the scope is the
+request's own; `request.state` may be shared by every request of a server)."""
+
+
 async def _no_token() -> None:
     return None
 
@@ -112,22 +126,28 @@ class Dependencies:
         bearer: The `Authorization: Bearer` scheme, or `None` without bearer transport.
         cookies: The cookie transport, or `None` without it.
         trusted_proxies: Proxies whose forwarding headers name the client.
+        scope_descriptions: What each scope allows, for OpenAPI (the Authorize
+            dialog of Swagger UI lists every scope a route requires).
     """
 
     sessions: LoginSessions
+    roles: Roles
     unit_of_work: Dependency
     bearer: OAuth2PasswordBearer | None
     cookies: CookieConfig | None
     trusted_proxies: tuple[Network, ...] = ()
+    scope_descriptions: dict[str, str] = field(default_factory=dict)
     origin: Dependency = field(init=False)
     authentication: Dependency = field(init=False)
     logged_in: Dependency = field(init=False)
+    access: Dependency = field(init=False)
     _guards: dict[tuple[str, Requirements], Dependency] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.origin = self._build_origin()
         self.authentication = self._build_authentication()
         self.logged_in = self._build_logged_in()
+        self.access = self._build_access()
 
     def _build_origin(self) -> Dependency:
         trusted = self.trusted_proxies
@@ -164,6 +184,12 @@ class Dependencies:
             cookie_token: Annotated[str | None, Depends(cookie)],
             uow: Annotated[UnitOfWork, Depends(self.unit_of_work)],
         ) -> Authentication | None:
+            # FastAPI runs this once per set of security scopes above it; the token is
+            # resolved once per request all the same.
+            sent = (token, cookie_token)
+            known = request.scope.get(_RESOLVED)
+            if known is not None and known[0] == sent:
+                return known[1]  # type: ignore[no-any-return]
             via_cookie = not token and bool(cookie_token)
             # Remembered for the 401, whose challenge says whether a token was refused.
             request.state.userkit_token_sent = bool(token or cookie_token)
@@ -177,6 +203,7 @@ class Dependencies:
                 raise
             if auth is not None and via_cookie and cookies is not None:
                 cookies.check_csrf(request)
+            request.scope[_RESOLVED] = (sent, auth)
             return auth
 
         return authentication
@@ -196,18 +223,50 @@ class Dependencies:
 
         return logged_in
 
+    def _build_access(self) -> Dependency:
+        """`kit.access`: the `Access` a policy rule decides on. It answers 401 for
+        an anonymous or inactive caller; the route's other checks are the guard's,
+        which runs first when the rule comes through `current_user(policy=...)`.
+        """
+        roles = self.roles
+
+        async def access(
+            request: Request,
+            security_scopes: SecurityScopes,
+            auth: Annotated[Authentication | None, Depends(self.authentication)],
+            uow: Annotated[UnitOfWork, Depends(self.unit_of_work)],
+        ) -> Access:
+            if auth is None or not auth.user.is_active:
+                raise unauthorized(token_sent=_token_sent(request))
+
+            async def holds(user: Any, scopes: tuple[str, ...]) -> bool:
+                return await roles.holds(uow, user, scopes)
+
+            return Access(
+                user=auth.user,
+                required=tuple(security_scopes.scopes),
+                request=request,
+                _holds=holds,
+            )
+
+        return access
+
     def refusals(self, requirements: Requirements, methods: Collection[str]) -> dict[int, Refusals]:
         """What the authentication of a route with *requirements*, answering
         *methods*, can refuse, as its OpenAPI `responses` show it: 401 (unless
-        optional), 403 (a verified or superuser requirement; the CSRF checks of an
-        unsafe request authenticated by cookie) and 503 (the token is checked
-        against the database or the session store).
+        optional), 403 (a verified or superuser requirement, scopes, a policy rule;
+        the CSRF checks of an unsafe request authenticated by cookie) and 503 (the
+        token is checked against the database or the session store).
         """
         found = {503: DATABASE_DOWN | SESSION_STORE_DOWN}
         if not requirements.optional:
             found[401] = NOT_SIGNED_IN
         refused: list[Refusals] = []
-        if not requirements.optional and (requirements.verified or requirements.superuser):
+        if not requirements.optional and requirements.scopes:
+            refused.append(MISSING_SCOPE)
+        if not requirements.optional and (
+            requirements.verified or requirements.superuser or requirements.policy is not None
+        ):
             refused.append(NOT_ALLOWED)
         if self.cookies is not None and not SAFE_METHODS.issuperset(methods):
             refused.append(CSRF_REFUSED)
@@ -218,21 +277,36 @@ class Dependencies:
     def requirements_of(self, dependant: Dependant) -> Requirements | None:
         """What the kit's current-user guards among *dependant*'s dependencies
         (at any depth) require together, or `None` if it uses none. The result is
-        optional only when every guard is.
+        optional only when every guard is; its scopes include those declared with
+        `Security(..., scopes=[...])` above a guard.
         """
         guards = {
             guard: requirements
             for (kind, requirements), guard in self._guards.items()
             if kind == "http"
         }
-        found = [guards[call] for call in _calls(dependant) if call in guards]
+        found = [
+            replace(
+                guards[sub.call],
+                scopes=(
+                    *guards[sub.call].scopes,
+                    *(sub.parent_oauth_scopes or ()),
+                    *(sub.own_oauth_scopes or ()),
+                ),
+            )
+            for sub in _dependants(dependant)
+            if sub.call in guards
+        ]
         if not found:
             return None
+        optional = all(r.optional for r in found)
         return Requirements(
             active=any(r.active for r in found),
             verified=any(r.verified and not r.optional for r in found),
             superuser=any(r.superuser and not r.optional for r in found),
-            optional=all(r.optional for r in found),
+            optional=optional,
+            scopes=tuple(dict.fromkeys(s for r in found if not r.optional for s in r.scopes)),
+            policy=next((r.policy for r in found if r.policy is not None), None),
         )
 
     def declare_on(self, app: FastAPI) -> None:
@@ -250,10 +324,36 @@ class Dependencies:
             if not any(done is document for done in declared):
                 for route in effective_routes(app.routes):
                     self._declare(document, route)
+                self._describe_scopes(document)
                 declared[:] = [document]
             return document
 
         app.openapi = openapi  # type: ignore[method-assign]
+
+    def _describe_scopes(self, document: dict[str, Any]) -> None:
+        """List every scope the routes require in the password flow of the bearer
+        scheme, so that Swagger UI's Authorize dialog offers them.
+        """
+        schemes = document.get("components", {}).get("securitySchemes", {})
+        flows = [
+            (name, scheme["flows"]["password"])
+            for name, scheme in schemes.items()
+            if scheme.get("type") == "oauth2" and "password" in scheme.get("flows", {})
+        ]
+        for name, flow in flows:
+            used: dict[str, None] = {}
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    for requirement in (
+                        operation.get("security", ()) if isinstance(operation, dict) else ()
+                    ):
+                        used.update(dict.fromkeys(requirement.get(name, ())))
+            described = dict(flow.get("scopes") or {})
+            for scope in sorted({*used, *self.scope_descriptions}):
+                described.setdefault(
+                    scope, self.scope_descriptions.get(scope, "Granted by a role.")
+                )
+            flow["scopes"] = described
 
     def _declare(self, document: dict[str, Any], route: Any) -> None:
         dependant = getattr(route, "dependant", None)
@@ -271,8 +371,8 @@ class Dependencies:
             for code, refusals in self.refusals(requirements, {method}).items():
                 responses.setdefault(str(code), refusals.openapi())
             security = operation.get("security")
-            if requirements.optional and security is not None and {} not in security:
-                security.append({})
+            if security is not None:
+                operation["security"] = _merged(security, requirements.optional)
 
     def current_user(self, requirements: Requirements) -> Dependency:
         """The HTTP guard for *requirements*; the same object for the same ones, so
@@ -293,20 +393,36 @@ class Dependencies:
     def _build_current_user(
         self, requirements: Requirements
     ) -> Callable[..., Coroutine[Any, Any, Any]]:
+        guard = self._build_checks(requirements)
+        policy = requirements.policy
+        if policy is None:
+            return guard
         hooks, trusted = self.sessions.hooks, self.trusted_proxies
 
         async def current_user(
             request: Request,
-            auth: Annotated[Authentication | None, Depends(self.authentication)],
+            # Declared first: FastAPI resolves it, and so runs every check, before the rule.
+            user: Annotated[Any, Depends(guard)],
+            allowed: Annotated[Any, Security(policy, scopes=requirements.scopes)],
         ) -> Any:
-            user = auth.user if auth is not None else None
-            refusal = requirements.status_for(user)
-            if refusal is None:
+            if allowed is True:
                 return user
-            if requirements.optional:
-                return None
-            if refusal == status.HTTP_401_UNAUTHORIZED or auth is None:
-                raise unauthorized(token_sent=_token_sent(request))
+            await record(
+                hooks,
+                Origin(request=request, ip=client_ip(request, trusted)),
+                SecurityEventName.ACCESS_DENIED,
+                "failure",
+                user=user,
+                reason=f"policy:{getattr(policy, '__name__', 'rule')}",
+            )
+            raise forbidden()
+
+        return current_user
+
+    def _build_checks(self, requirements: Requirements) -> Callable[..., Coroutine[Any, Any, Any]]:
+        hooks, trusted, roles = self.sessions.hooks, self.trusted_proxies, self.roles
+
+        async def deny(request: Request, auth: Authentication, reason: str) -> None:
             await record(
                 hooks,
                 Origin(request=request, ip=client_ip(request, trusted)),
@@ -314,10 +430,52 @@ class Dependencies:
                 "failure",
                 user=auth.user,
                 session_id=auth.session.id,
-                reason=requirements.unmet_by(auth.user),
+                reason=reason,
             )
+
+        async def current_user(
+            request: Request,
+            security_scopes: SecurityScopes,
+            auth: Annotated[Authentication | None, Depends(self.authentication)],
+            uow: Annotated[UnitOfWork, Depends(self.unit_of_work)],
+        ) -> Any:
+            user = auth.user if auth is not None else None
+            refusal = requirements.status_for(user)
+            if refusal is None:
+                required = tuple(dict.fromkeys((*requirements.scopes, *security_scopes.scopes)))
+                if not required:
+                    return user
+                try:
+                    if await roles.holds(uow, user, required):
+                        return user
+                except Exception as error:
+                    if is_outage(error):
+                        raise database_unavailable() from None
+                    raise
+                if requirements.optional:
+                    return None
+                assert auth is not None  # noqa: S101 - a user implies an authentication
+                await deny(request, auth, "scope:" + " ".join(required))
+                raise insufficient_scope(required)
+            if requirements.optional:
+                return None
+            if refusal == status.HTTP_401_UNAUTHORIZED or auth is None:
+                raise unauthorized(token_sent=_token_sent(request))
+            await deny(request, auth, requirements.unmet_by(auth.user))
             raise forbidden()
 
+        if self.bearer is not None and requirements.scopes:
+            # Names the scopes in the operation's security requirement, for OpenAPI
+            # and Swagger UI's Authorize dialog; reading the header costs nothing.
+            bearer = self.bearer
+
+            async def scoped_user(
+                user: Annotated[Any, Depends(current_user)],
+                _scopes: Annotated[str | None, Security(bearer, scopes=requirements.scopes)],
+            ) -> Any:
+                return user
+
+            return scoped_user
         return current_user
 
     def _build_current_user_ws(
@@ -328,6 +486,7 @@ class Dependencies:
         the app's own or trusted). Failure closes the socket with 1008.
         """
         sessions, cookies, bearer = self.sessions, self.cookies, self.bearer is not None
+        roles = self.roles
 
         async def current_user_ws(
             websocket: WebSocket,
@@ -350,7 +509,9 @@ class Dependencies:
             except SessionStoreUnavailableError:
                 raise WebSocketException(code=status.WS_1011_INTERNAL_ERROR) from None
             user = auth.user if auth is not None else None
-            if requirements.status_for(user) is None:
+            if requirements.status_for(user) is None and (
+                await roles.holds(uow, user, requirements.scopes)
+            ):
                 return user
             if requirements.optional:
                 return None
@@ -359,7 +520,23 @@ class Dependencies:
         return current_user_ws
 
 
-def _calls(dependant: Dependant) -> Iterator[Any]:
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
     for sub in dependant.dependencies:
-        yield sub.call
-        yield from _calls(sub)
+        yield sub
+        yield from _dependants(sub)
+
+
+def _merged(security: list[dict[str, list[str]]], optional: bool) -> list[dict[str, list[str]]]:
+    """*security* with one requirement per scheme, its scopes the union of all the
+    route declares (FastAPI lists a scheme again for each set of scopes), and `{}`
+    when the route also serves anonymous callers.
+    """
+    merged: dict[str, list[str]] = {}
+    for requirement in security:
+        for name, scopes in requirement.items():
+            held = merged.setdefault(name, [])
+            held.extend(scope for scope in scopes if scope not in held)
+    result: list[dict[str, list[str]]] = [{name: scopes} for name, scopes in merged.items()]
+    if optional or {} in security:
+        result.append({})
+    return result

@@ -1,5 +1,6 @@
 """`SQLAlchemyUserStore`: the default `UserStore`, on an `AsyncSession`."""
 
+from collections.abc import Collection
 from typing import Any, Generic
 
 from sqlalchemy import func, select, update
@@ -125,10 +126,17 @@ class SQLAlchemyUserStore(UserStore[UserT], Generic[UserT]):
         return list(result.scalars())
 
     async def list(  # noqa: D102
-        self, *, offset: int, limit: int, search: str | None
+        self,
+        *,
+        offset: int,
+        limit: int,
+        search: str | None,
+        ids: Collection[Any] | None = None,
     ) -> UserPage[UserT]:
         model: Any = self.user_model
         where = []
+        if ids is not None:
+            where.append(model.id.in_(list(ids)))
         if search:
             pattern = canonical_email(search.replace("\x00", ""))
             escaped = pattern.replace("!", "!!").replace("%", "!%").replace("_", "!_")

@@ -12,6 +12,7 @@ from fastapi_userkit.routers.cookie import create_cookie_router as create_cookie
 from fastapi_userkit.routers.jwks import create_jwks_router as create_jwks_router
 from fastapi_userkit.routers.register import create_register_router as create_register_router
 from fastapi_userkit.routers.reset import create_reset_router as create_reset_router
+from fastapi_userkit.routers.roles import create_roles_router as create_roles_router
 from fastapi_userkit.routers.sessions import create_sessions_router as create_sessions_router
 from fastapi_userkit.routers.users import create_users_router as create_users_router
 from fastapi_userkit.routers.verify import create_verify_router as create_verify_router
@@ -25,6 +26,7 @@ __all__ = [
     "create_jwks_router",
     "create_register_router",
     "create_reset_router",
+    "create_roles_router",
     "create_sessions_router",
     "create_users_router",
     "create_verify_router",

@@ -119,20 +119,61 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
     ),
     "users:users": (
         "list_users",
-        "List users (superusers)",
-        "A page of users ordered by address, optionally those whose address contains `q`.",
+        "List users (admins)",
+        "A page of users ordered by address, optionally those whose address contains `q` "
+        "and those holding the role `role`.",
     ),
-    "users:user": ("get_user", "Get a user (superusers)", "One user by id."),
+    "users:user": ("get_user", "Get a user (admins)", "One user by id."),
     "users:patch_user": (
         "update_user",
-        "Change a user (superusers)",
-        "Changes any field of a user, flags included; a new password or a deactivation "
-        "ends the user's sessions.",
+        "Change a user (admins)",
+        "Changes any field of a user, flags included (`is_superuser` and superusers' "
+        "accounts by superusers only); a new password or a deactivation ends the user's "
+        "sessions. Your own superuser flag and active status are not changed here.",
     ),
     "users:delete_user": (
         "delete_user",
-        "Delete a user (superusers)",
-        "Deletes a user and ends every session of theirs.",
+        "Delete a user (admins)",
+        "Deletes a user (not yourself: `DELETE /users/me` does) and ends every session of theirs.",
+    ),
+    "roles:roles": ("list_roles", "List roles (admins)", "Every role and its scopes, by name."),
+    "roles:create_role": (
+        "create_role",
+        "Create a role (admins)",
+        "Defines a role granting scopes. An admin who is not a superuser can only use "
+        "scopes they hold.",
+    ),
+    "roles:role": ("get_role", "Get a role (admins)", "One role and its scopes."),
+    "roles:replace_role": (
+        "replace_role",
+        "Change a role (admins)",
+        "Gives the role exactly this description and these scopes; its holders gain and "
+        "lose scopes on their next request.",
+    ),
+    "roles:delete_role": (
+        "delete_role",
+        "Delete a role (admins)",
+        "Deletes the role and every grant of it, effective on the holders' next request.",
+    ),
+    "roles:current_user_roles": (
+        "get_my_roles",
+        "Your roles and scopes",
+        "The roles you hold and the scopes they grant (superusers hold every scope).",
+    ),
+    "roles:user_roles": (
+        "get_user_roles",
+        "A user's roles (admins)",
+        "The roles a user holds and the scopes they grant.",
+    ),
+    "roles:grant_role": (
+        "grant_role",
+        "Grant a role (admins)",
+        "Gives the role to the user (nothing changes if they hold it).",
+    ),
+    "roles:revoke_role": (
+        "revoke_role",
+        "Revoke a role (admins)",
+        "Takes the role from the user, effective on their next request.",
     ),
 }
 
