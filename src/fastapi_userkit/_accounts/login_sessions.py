@@ -50,6 +50,9 @@ class Authentication:
     user: Any
     session: LoginSession
     claims: AccessClaims
+    scopes_held: tuple[str, ...] = ()
+    """Scopes the read found the user to hold, when the request asked for them (one
+    more column of the same read); empty when it did not ask or they are not all held."""
 
 
 class LoginSessions:
@@ -169,12 +172,16 @@ class LoginSessions:
         await uow.commit()
         return user, pair
 
-    async def authenticate(self, token: str | None, uow: UnitOfWork) -> Authentication | None:
+    async def authenticate(
+        self, token: str | None, uow: UnitOfWork, scopes: tuple[str, ...] = ()
+    ) -> Authentication | None:
         """Resolve an access token to its user and session, or `None`.
 
         One signature check and one round trip: with the SQL store, user and
         session are read by primary key in a single query. The session must be
         live and belong to the user, and the token's version must be the user's.
+        With *scopes*, the same read tells whether the user's live grants hold them
+        all (`Authentication.scopes_held`), where the read is the kit's own.
         """
         if not token:
             return None
@@ -183,7 +190,9 @@ class LoginSessions:
             user_id = self.parse_id(claims.subject)
         except BadTokenError:
             return None
-        user, session = await self._read(uow, user_id, claims.session_id)
+        user, session, held = await self._read(
+            uow, user_id, claims.session_id, scopes, claims.subject
+        )
         if (
             user is None
             or session is None
@@ -194,26 +203,34 @@ class LoginSessions:
             return None
         if self.direct_read is not None and uow.owned:
             user = attach(uow.session, user)
-        return Authentication(user, session, claims)
+        return Authentication(user, session, claims, scopes if held else ())
 
     async def _read(
-        self, uow: UnitOfWork, user_id: Any, session_id: str
-    ) -> tuple[Any | None, LoginSession | None]:
-        """User and session for `authenticate`: one statement outside the ORM where
-        possible (the kit's own sessions and user store), else through the stores.
+        self,
+        uow: UnitOfWork,
+        user_id: Any,
+        session_id: str,
+        scopes: tuple[str, ...],
+        grants_of: str,
+    ) -> tuple[Any | None, LoginSession | None, bool]:
+        """User, session and whether *scopes* are held, for `authenticate`: one
+        statement outside the ORM where possible (the kit's own sessions and user
+        store), else through the stores (and the scopes are not read here).
         """
         direct = self.direct_read if uow.owned else None
         if direct is not None and type(self.store) is SQLSessionStore:
-            return await direct.user_and_session(user_id, session_id)
+            return await direct.user_and_session(user_id, session_id, scopes, grants_of)
         store = self.store.bind(uow)
         if direct is None and isinstance(store, BoundSQLSessionStore):
-            return await store.get_with_user(self.user_model, user_id, session_id)
+            user, session = await store.get_with_user(self.user_model, user_id, session_id)
+            return user, session, False
         session = await store.get(session_id)
         if session is None:
-            return None, None
+            return None, None, False
         if direct is not None:
-            return await direct.user(user_id), session
-        return await self.users(uow).get(user_id), session
+            user, held = await direct.user(user_id, scopes, grants_of)
+            return user, session, held
+        return await self.users(uow).get(user_id), session, False
 
     async def end(self, uow: UnitOfWork, auth: Authentication, origin: Origin) -> None:
         """Log out: end the caller's session, commit, run `on_after_logout`."""

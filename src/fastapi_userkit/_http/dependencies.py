@@ -180,6 +180,7 @@ class Dependencies:
 
         async def authentication(
             request: Request,
+            security_scopes: SecurityScopes,
             token: Annotated[str | None, Depends(bearer)],
             cookie_token: Annotated[str | None, Depends(cookie)],
             uow: Annotated[UnitOfWork, Depends(self.unit_of_work)],
@@ -194,7 +195,9 @@ class Dependencies:
             # Remembered for the 401, whose challenge says whether a token was refused.
             request.state.userkit_token_sent = bool(token or cookie_token)
             try:
-                auth = await sessions.authenticate(token or cookie_token, uow)
+                auth = await sessions.authenticate(
+                    token or cookie_token, uow, tuple(security_scopes.scopes)
+                )
             except SessionStoreUnavailableError as error:
                 raise http_exception(error, Flow.ACCOUNT) from None
             except Exception as error:  # the host's routes get the same 503 as the kit's
@@ -436,16 +439,24 @@ class Dependencies:
         async def current_user(
             request: Request,
             security_scopes: SecurityScopes,
-            auth: Annotated[Authentication | None, Depends(self.authentication)],
+            # The scopes go down to the authentication, whose one read checks them too
+            # (and up to OpenAPI, through the bearer scheme it depends on).
+            auth: Annotated[
+                Authentication | None,
+                Security(self.authentication, scopes=requirements.scopes),
+            ],
             uow: Annotated[UnitOfWork, Depends(self.unit_of_work)],
         ) -> Any:
             user = auth.user if auth is not None else None
             refusal = requirements.status_for(user)
             if refusal is None:
-                required = tuple(dict.fromkeys((*requirements.scopes, *security_scopes.scopes)))
+                required = tuple(dict.fromkeys((*security_scopes.scopes, *requirements.scopes)))
                 if not required:
                     return user
-                try:
+                assert auth is not None  # noqa: S101 - a user implies an authentication
+                if set(required) <= set(auth.scopes_held):
+                    return user
+                try:  # read apart: another store, or the request asked for other scopes
                     if await roles.holds(uow, user, required):
                         return user
                 except Exception as error:
@@ -454,7 +465,6 @@ class Dependencies:
                     raise
                 if requirements.optional:
                     return None
-                assert auth is not None  # noqa: S101 - a user implies an authentication
                 await deny(request, auth, "scope:" + " ".join(required))
                 raise insufficient_scope(required)
             if requirements.optional:
@@ -464,18 +474,6 @@ class Dependencies:
             await deny(request, auth, requirements.unmet_by(auth.user))
             raise forbidden()
 
-        if self.bearer is not None and requirements.scopes:
-            # Names the scopes in the operation's security requirement, for OpenAPI
-            # and Swagger UI's Authorize dialog; reading the header costs nothing.
-            bearer = self.bearer
-
-            async def scoped_user(
-                user: Annotated[Any, Depends(current_user)],
-                _scopes: Annotated[str | None, Security(bearer, scopes=requirements.scopes)],
-            ) -> Any:
-                return user
-
-            return scoped_user
         return current_user
 
     def _build_current_user_ws(

@@ -11,12 +11,13 @@ read: `AuthenticationRead.for_model()` returns `None` for them.
 
 from typing import Any
 
-from sqlalchemy import Column, Select, Table, bindparam, inspect, select, true
+from sqlalchemy import Column, Select, Table, bindparam, distinct, func, inspect, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper, make_transient_to_detached
 
 from fastapi_userkit.db.database import Database
 from fastapi_userkit.db.login_sessions import LoginSessionRow, row_to_session
+from fastapi_userkit.db.roles import RoleScopeRow, UserRoleRow
 from fastapi_userkit.login_sessions import LoginSession
 
 __all__ = ["AuthenticationRead", "attach"]
@@ -52,6 +53,20 @@ class AuthenticationRead:
             )
         )
 
+        # How many of `:scopes` the user holds, as one more column of the same read.
+        held = (
+            select(func.count(distinct(RoleScopeRow.scope)))
+            .select_from(UserRoleRow)
+            .join(RoleScopeRow, RoleScopeRow.role_name == UserRoleRow.role_name)
+            .where(
+                UserRoleRow.user_id == bindparam("grants_of"),
+                RoleScopeRow.scope.in_(bindparam("scopes", expanding=True)),
+            )
+            .scalar_subquery()
+        )
+        self._user_only_scoped = self._user_only.add_columns(held)
+        self._with_session_scoped = self._with_session.add_columns(held)
+
     @classmethod
     def for_model(cls, database: Database, user_model: type[Any]) -> "AuthenticationRead | None":
         """The read for *user_model*, or `None` where only the ORM can load it whole."""
@@ -73,23 +88,40 @@ class AuthenticationRead:
                 return None
         return cls(database, mapper)
 
-    async def user(self, user_id: Any) -> Any | None:
-        """The user with *user_id*, detached, or `None`."""
-        row = await self._database.read_first(self._user_only, {"user_id": user_id})
-        return None if row is None else self._user(row)
+    async def user(
+        self, user_id: Any, scopes: tuple[str, ...] = (), grants_of: str = ""
+    ) -> tuple[Any | None, bool]:
+        """The user with *user_id*, detached, or `None`; and whether the user
+        `grants_of` (the id as the grants store it) holds every one of *scopes*.
+        """
+        params = {"user_id": user_id}
+        statement = self._user_only
+        if scopes:
+            statement = self._user_only_scoped
+            params |= {"scopes": list(scopes), "grants_of": grants_of}
+        row = await self._database.read_first(statement, params)
+        if row is None:
+            return None, False
+        return self._user(row), bool(scopes) and row[len(self._keys)] == len(scopes)
 
     async def user_and_session(
-        self, user_id: Any, session_id: str
-    ) -> tuple[Any | None, LoginSession | None]:
-        """The user and the SQL login session, both found or neither."""
-        row = await self._database.read_first(
-            self._with_session, {"user_id": user_id, "session_id": session_id}
-        )
+        self, user_id: Any, session_id: str, scopes: tuple[str, ...] = (), grants_of: str = ""
+    ) -> tuple[Any | None, LoginSession | None, bool]:
+        """The user and the SQL login session, both found or neither; and whether
+        the user holds every one of *scopes* (see `user`).
+        """
+        params = {"user_id": user_id, "session_id": session_id}
+        statement = self._with_session
+        if scopes:
+            statement = self._with_session_scoped
+            params |= {"scopes": list(scopes), "grants_of": grants_of}
+        row = await self._database.read_first(statement, params)
         if row is None:
-            return None, None
+            return None, None, False
         count = len(self._keys)
-        values = dict(zip((c.name for c in self._session_columns), row[count:], strict=True))
-        return self._user(row), row_to_session(values)
+        end = count + len(self._session_columns)
+        values = dict(zip((c.name for c in self._session_columns), row[count:end], strict=True))
+        return self._user(row), row_to_session(values), bool(scopes) and row[end] == len(scopes)
 
     def _user(self, row: Any) -> Any:
         user = self._mapper.class_manager.new_instance()
