@@ -167,6 +167,8 @@ def test_register_authorize_and_read_me(browser: Any, demo: Server) -> None:
 
     # Authorize: the OAuth2 password flow of the Authorize dialog
     press(browser, page, ".auth-wrapper button.authorize")
+    # the scopes the routes require are offered (the admin routes': users:admin)
+    wait(browser).until(lambda _: "users:admin" in dialog().text, "the dialog offers no scopes")
     shown(browser, dialog, "input[data-name='username']").send_keys(EMAIL)
     shown(browser, dialog, "input[data-name='password']").send_keys(PASSWORD)
     press(browser, dialog, ".auth-btn-wrapper button.authorize")

@@ -65,9 +65,7 @@ async def owns_the_note(access: kit.Access, note_id: int) -> bool:  # type: igno
     return note["owner"] == str(access.user.id) or await access.allows("notes:moderate")
 
 
-NoteEditor = Annotated[
-    Any, Depends(kit.current_user(scopes=["notes:write"], policy=owns_the_note))
-]
+NoteEditor = Annotated[Any, Depends(kit.current_user(scopes=["notes:write"], policy=owns_the_note))]
 
 
 @app.put("/notes/{note_id}")
