@@ -33,6 +33,21 @@ from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 from fastapi_userkit.protocols import UserPage
 
 
+async def user_by_url_id(store: Any, parse_id: Callable[[str], Any], user_id: str) -> Any:
+    """The user with the id *user_id* as written in a URL.
+
+    Raises:
+        UserNotFoundError: no such user, or not an id at all.
+    """
+    try:
+        user = await store.get(parse_id(user_id))
+    except BadTokenError:
+        user = None
+    if user is None:
+        raise UserNotFoundError()
+    return user
+
+
 @dataclass(frozen=True, slots=True)
 class Administration:
     """What superusers do to accounts.
@@ -88,13 +103,7 @@ class Administration:
         Raises:
             UserNotFoundError: no such user, or not an id at all.
         """
-        try:
-            user = await self.users(uow).get(self.parse_id(user_id))
-        except BadTokenError:
-            user = None
-        if user is None:
-            raise UserNotFoundError()
-        return user
+        return await user_by_url_id(self.users(uow), self.parse_id, user_id)
 
     async def update(
         self,

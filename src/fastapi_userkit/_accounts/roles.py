@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from fastapi_userkit._accounts.administration import user_by_url_id
 from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.login_sessions import StoreFactory
@@ -24,12 +25,10 @@ from fastapi_userkit.db.database import Database, UnitOfWork
 from fastapi_userkit.db.roles import SQLRoleStore, has_scopes_statement
 from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import (
-    BadTokenError,
     InsufficientScopeError,
     RoleAlreadyExistsError,
     RoleNotFoundError,
     SelfLockoutError,
-    UserNotFoundError,
 )
 from fastapi_userkit.hooks import UserKitHooks
 from fastapi_userkit.roles import ADMIN_SCOPE, Role
@@ -160,13 +159,7 @@ class Roles:
         Raises:
             UserNotFoundError: no such user, or not an id at all.
         """
-        try:
-            user = await self.users(uow).get(self.parse_id(user_id))
-        except BadTokenError:
-            user = None
-        if user is None:
-            raise UserNotFoundError()
-        return user
+        return await user_by_url_id(self.users(uow), self.parse_id, user_id)
 
     async def grant(
         self, uow: UnitOfWork, actor: Any, user: Any, name: str, origin: Origin
