@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql,redis,argon2,crypto,offline-docs]" --group dev
+	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql,redis,argon2,crypto,mfa,offline-docs]" --group dev
 	touch $(STAMP)
 
 ## Run the demo app on http://127.0.0.1:8000 (SQLite file demo.db); `make demo PORT=8080`

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from fastapi_userkit import UserKitSettings, include_user_router
 from fastapi_userkit.db.default import User
 from fastapi_userkit.db.login_sessions import SESSION_TABLES
+from fastapi_userkit.db.mfa import MFA_TABLES
 from fastapi_userkit.db.roles import ROLE_TABLES
 from tests.conftest import PASSWORD, POSTGRES_URL, SECRET
 
@@ -32,6 +33,7 @@ KIT_TABLES = (
     {User.__table__.name}
     | {table.name for table in SESSION_TABLES}
     | {table.name for table in ROLE_TABLES}
+    | {table.name for table in MFA_TABLES}
 )
 
 
@@ -137,9 +139,10 @@ async def test_offline_sql_needs_no_database() -> None:
 async def test_sqlite_creates_its_tables_at_startup_without_alembic(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/dev.db"
     app = FastAPI()
-    include_user_router(
-        app, settings=UserKitSettings(secret_key=SECRET, bcrypt_rounds=4, database_url=url)
+    settings = UserKitSettings(
+        secret_key=SECRET, bcrypt_rounds=4, database_url=url, mfa_enabled=True
     )
+    include_user_router(app, settings=settings)
     async with LifespanManager(app):
         pass
     engine = create_async_engine(url)

@@ -167,6 +167,7 @@ def test_console_script_shows_every_command(tmp_path: Path) -> None:
         "set-password",
         "deactivate",
         "revoke-sessions",
+        "reset-mfa",
         "list-users",
         "create-role",
         "delete-role",
@@ -410,6 +411,38 @@ async def test_revoke_sessions_and_deactivate_stop_issued_tokens(tmp_path: Path)
         )
         assert refused.status_code == 400
     assert users(tmp_path)[0]["is_active"] is False
+
+
+async def test_reset_mfa_removes_an_enrolled_second_factor(tmp_path: Path) -> None:
+    import pyotp
+
+    create(tmp_path)
+    mfa = {"USERKIT_MFA_ENABLED": "true"}
+    app = FastAPI()
+    include_user_router(app, settings=settings(tmp_path).model_copy(update={"mfa_enabled": True}))
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
+        ) as client,
+    ):
+        form = {"username": ADMIN, "password": PASSWORD}
+        login = await client.post("/auth/jwt/login", data=form)
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        secret = (await client.post("/auth/mfa/totp", headers=headers)).json()["secret"]
+        code = pyotp.TOTP(secret).now()
+        confirmed = await client.post(
+            "/auth/mfa/totp/confirm", headers=headers, json={"code": code}
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        assert (await client.post("/auth/jwt/login", data=form)).status_code == 403
+        fails(run(tmp_path, "reset-mfa", ADMIN), 1, "second factors are off")
+        done = ok(run(tmp_path, "reset-mfa", ADMIN, env=mfa))
+        assert done.stdout.strip() == (
+            f"removed the second factors of {ADMIN}; it logs in with its password alone"
+        )
+        assert (await client.post("/auth/jwt/login", data=form)).status_code == 200
+        fails(run(tmp_path, "reset-mfa", ADMIN, env=mfa), 1, "has no second factor")
 
 
 @pytest.mark.parametrize("name", ["set-password", "deactivate", "revoke-sessions"])

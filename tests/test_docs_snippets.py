@@ -10,11 +10,15 @@ import hashlib
 import logging
 import smtplib
 import sqlite3
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from fastapi import FastAPI
 
@@ -1054,3 +1058,68 @@ def test_cli_app_modules(reader: Path) -> None:
             assert isinstance(kit, UserKit)
             assert kit.user_model is main.Member
         assert isinstance(factory.create_app(), FastAPI)
+
+
+# --- Turn on second factors ---------------------------------------------------------------------
+
+
+def test_second_factors(reader: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyotp
+    from fastapi.testclient import TestClient
+
+    from fastapi_userkit._accounts import second_factors
+
+    now = [(time.time() // 30) * 30 + 10]  # the TOTP clock the kit sees, moved by hand
+    monkeypatch.setattr(second_factors, "time", SimpleNamespace(time=lambda: now[0]))
+    module = load(src("how_to/second_factors/main.py"))
+    client_module = load(src("how_to/second_factors/client.py"))
+    with TestClient(module.app) as client:
+        registered = client.post(
+            "/auth/register", json={"email": "alice@example.com", "password": PASSWORD}
+        )
+        assert registered.status_code == 201
+        tokens = client_module.log_in(client, "alice@example.com", PASSWORD, lambda: "unused")
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        enrolment = client.post("/auth/mfa/totp", headers=bearer).json()
+        assert pyotp.parse_uri(enrolment["uri"]).issuer == "Acme"
+        totp = pyotp.TOTP(enrolment["secret"])
+        codes = client.post(
+            "/auth/mfa/totp/confirm", headers=bearer, json={"code": totp.at(now[0])}
+        ).json()["recovery_codes"]
+        now[0] += 30
+        asked: list[str] = []
+
+        def read_code() -> str:
+            asked.append("code")
+            return totp.at(now[0])
+
+        tokens = client_module.log_in(client, "alice@example.com", PASSWORD, read_code)
+        assert asked == ["code"]
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        payout = client.post("/payouts", params={"amount": 5}, headers=bearer)
+        assert payout.json() == {"to": "alice@example.com", "amount": 5}
+        # a login ten minutes old is sent to re-authenticate (with a recovery code here)
+        claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+        old = module.kit._parts.access_tokens.issue(
+            claims["sub"],
+            claims["ver"],
+            claims["sid"],
+            auth_time=datetime.now(UTC) - timedelta(minutes=10),
+        )
+        stale_tokens = {**tokens, "access_token": old}
+        stale = client.post(
+            "/payouts", params={"amount": 5}, headers={"Authorization": f"Bearer {old}"}
+        )
+        assert (stale.status_code, stale.json()) == (401, {"detail": "REAUTHENTICATION_REQUIRED"})
+        assert 'max_age="300"' in stale.headers["WWW-Authenticate"]
+        fresh = client_module.reauthenticate(client, stale_tokens, PASSWORD, codes[0])
+        again = client.post(
+            "/payouts",
+            params={"amount": 5},
+            headers={"Authorization": f"Bearer {fresh['access_token']}"},
+        )
+        assert again.status_code == 200
+        status = client.get(
+            "/auth/mfa", headers={"Authorization": f"Bearer {fresh['access_token']}"}
+        ).json()
+        assert status == {"totp": True, "totp_pending": False, "recovery_codes_left": 9}

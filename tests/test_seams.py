@@ -109,6 +109,7 @@ GROUPS = {
         ("POST", "/auth/cookie/login"),
         ("POST", "/auth/cookie/refresh"),
         ("POST", "/auth/cookie/logout"),
+        ("POST", "/auth/cookie/reauthenticate"),
     },
 }
 

@@ -32,6 +32,7 @@ TITLES = {
     "mail": "E-mail",
     "transport": "Transport",
     "rate_limits": "Rate limits",
+    "mfa": "Second factors and step-up",
 }
 
 #: What a validator, not the type, says about a value.

@@ -29,6 +29,7 @@ from fastapi_userkit.errors import ErrorCode as ErrorCode
 from fastapi_userkit.events import SecurityEvent as SecurityEvent
 from fastapi_userkit.events import SecurityEventName as SecurityEventName
 from fastapi_userkit.exceptions import AlreadyVerifiedError as AlreadyVerifiedError
+from fastapi_userkit.exceptions import BadChallengeError as BadChallengeError
 from fastapi_userkit.exceptions import BadTokenError as BadTokenError
 from fastapi_userkit.exceptions import ConfigurationError as ConfigurationError
 from fastapi_userkit.exceptions import InsufficientScopeError as InsufficientScopeError
@@ -41,6 +42,8 @@ from fastapi_userkit.exceptions import RateLimiterUnavailableError as RateLimite
 from fastapi_userkit.exceptions import RefreshTokenReuseError as RefreshTokenReuseError
 from fastapi_userkit.exceptions import RoleAlreadyExistsError as RoleAlreadyExistsError
 from fastapi_userkit.exceptions import RoleNotFoundError as RoleNotFoundError
+from fastapi_userkit.exceptions import SecondFactorRequiredError as SecondFactorRequiredError
+from fastapi_userkit.exceptions import SecondFactorStateError as SecondFactorStateError
 from fastapi_userkit.exceptions import SelfLockoutError as SelfLockoutError
 from fastapi_userkit.exceptions import SessionNotFoundError as SessionNotFoundError
 from fastapi_userkit.exceptions import SessionStoreUnavailableError as SessionStoreUnavailableError
@@ -50,6 +53,7 @@ from fastapi_userkit.exceptions import UnverifiedLoginError as UnverifiedLoginEr
 from fastapi_userkit.exceptions import UserAlreadyExistsError as UserAlreadyExistsError
 from fastapi_userkit.exceptions import UserKitError as UserKitError
 from fastapi_userkit.exceptions import UserNotFoundError as UserNotFoundError
+from fastapi_userkit.exceptions import WrongCodeError as WrongCodeError
 from fastapi_userkit.exceptions import WrongPasswordError as WrongPasswordError
 from fastapi_userkit.hooks import UserKitHooks as UserKitHooks
 from fastapi_userkit.login_sessions import LoginSession as LoginSession
@@ -85,6 +89,7 @@ __all__ = [
     "ADMIN_SCOPE",
     "Access",
     "AlreadyVerifiedError",
+    "BadChallengeError",
     "BadTokenError",
     "BcryptHasher",
     "ConfigurationError",
@@ -117,6 +122,8 @@ __all__ = [
     "SMTPEmailSender",
     "SQLAlchemyUserStore",
     "SQLSessionStore",
+    "SecondFactorRequiredError",
+    "SecondFactorStateError",
     "SecurityEvent",
     "SecurityEventName",
     "SelfLockoutError",
@@ -144,6 +151,7 @@ __all__ = [
     "UserStore",
     "UserStoreFactory",
     "UserUpdate",
+    "WrongCodeError",
     "WrongPasswordError",
     "canonical_email",
     "email_skeleton",

@@ -53,6 +53,9 @@ class AccessClaims:
     """`jti`: unique id of this token."""
     issued_at: datetime
     expires_at: datetime
+    auth_time: datetime | None = None
+    """`auth_time` (as in OpenID Connect): when the user last proved who they are in
+    this session (the login, or a re-authentication); `None` in tokens without it."""
 
 
 class AccessTokenCodec:
@@ -78,9 +81,17 @@ class AccessTokenCodec:
         return f"AccessTokenCodec(algorithm={self.algorithm!r}, keys='**********')"
 
     def issue(
-        self, subject: str, token_version: int, session_id: str, now: datetime | None = None
+        self,
+        subject: str,
+        token_version: int,
+        session_id: str,
+        now: datetime | None = None,
+        *,
+        auth_time: datetime | None = None,
     ) -> str:
-        """Return a signed access token for the user *subject* in session *session_id*."""
+        """Return a signed access token for the user *subject* in session *session_id*,
+        whose user authenticated at *auth_time* (default: now).
+        """
         issued = now or datetime.now(UTC)
         payload: dict[str, Any] = {
             "sub": subject,
@@ -92,6 +103,7 @@ class AccessTokenCodec:
             "type": ACCESS_TOKEN_TYPE,
             "ver": token_version,
             "sid": session_id,
+            "auth_time": int((auth_time or issued).timestamp()),
         }
         return self.keys.sign(payload, typ=ACCESS_TOKEN_TYP_HEADER)
 
@@ -142,9 +154,17 @@ class AccessTokenCodec:
             raise BadTokenError("malformed sid")
         if not isinstance(version, int) or isinstance(version, bool):
             raise BadTokenError("missing token version")
+        auth_time = payload.get("auth_time")
+        if auth_time is not None and (
+            not isinstance(auth_time, int) or isinstance(auth_time, bool)
+        ):
+            raise BadTokenError("malformed auth_time")
         try:
             issued_at = datetime.fromtimestamp(payload["iat"], UTC)
             expires_at = datetime.fromtimestamp(payload["exp"], UTC)
+            authenticated = (
+                datetime.fromtimestamp(auth_time, UTC) if auth_time is not None else None
+            )
         except (TypeError, ValueError, OverflowError, OSError) as exc:
             raise BadTokenError("malformed timestamps") from exc
         return AccessClaims(
@@ -154,4 +174,5 @@ class AccessTokenCodec:
             token_id=str(token_id),
             issued_at=issued_at,
             expires_at=expires_at,
+            auth_time=authenticated,
         )

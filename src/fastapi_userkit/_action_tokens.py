@@ -1,5 +1,5 @@
-"""Single-purpose tokens sent by e-mail: password reset, e-mail verification and
-e-mail change.
+"""Single-purpose tokens: password reset, e-mail verification and e-mail change
+(sent by e-mail), and the second-factor challenge of a two-step login.
 
 Each purpose has its own `typ` header (`userkit-reset+jwt`, ...) and audience
 (`<jwt_audience>:reset`, ...), so no token passes for another kind, nor for an
@@ -35,6 +35,9 @@ class Purpose(StrEnum):
     RESET_PASSWORD = "reset"  # noqa: S105 - a purpose name, not a secret
     VERIFY_EMAIL = "verify"
     CHANGE_EMAIL = "email-change"
+    MFA_CHALLENGE = "mfa"
+    """A password login waiting for its second factor; also bound to the user's
+    second-factor state, so the first code accepted spends it."""
 
 
 def fingerprint(purpose: Purpose, state: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import Table
 from fastapi_userkit._access_tokens import AccessTokenCodec
 from fastapi_userkit._accounts import Accounts, build_accounts
 from fastapi_userkit._accounts.notices import AccountMail, Link
+from fastapi_userkit._accounts.second_factors import SecondFactors
 from fastapi_userkit._accounts.throttle import Throttle
 from fastapi_userkit._action_tokens import ActionTokenCodec, Purpose
 from fastapi_userkit._client_ip import parse_networks
@@ -28,6 +29,7 @@ from fastapi_userkit.config import UserKitSettings
 from fastapi_userkit.db._authentication_read import AuthenticationRead
 from fastapi_userkit.db.database import Database, DatabaseSource, UnitOfWork
 from fastapi_userkit.db.login_sessions import SQLSessionStore
+from fastapi_userkit.db.mfa import MFA_TABLES
 from fastapi_userkit.db.roles import ROLE_TABLES
 from fastapi_userkit.db.store import SQLAlchemyUserStore
 from fastapi_userkit.exceptions import BadTokenError, ConfigurationError
@@ -297,6 +299,65 @@ def throttle(settings: UserKitSettings, limiter: RateLimiter, hooks: UserKitHook
     )
 
 
+def encryption_keys(settings: UserKitSettings, secret: str | None) -> list[bytes]:
+    """The keys of second-factor secrets, the current one first: the configured
+    ones, else derived from the signing secret and its previous values.
+
+    Raises:
+        ConfigurationError: no key can be had (an asymmetric algorithm without
+            `mfa_encryption_key`).
+    """
+    if settings.mfa_encryption_key is not None:
+        given = [settings.mfa_encryption_key, *settings.previous_mfa_encryption_keys]
+        return [key.get_secret_value().encode() for key in given]
+    if secret is None:
+        raise ConfigurationError(
+            "USERKIT_MFA_ENABLED=true with an asymmetric algorithm needs "
+            "USERKIT_MFA_ENCRYPTION_KEY (e.g. `openssl rand -hex 32`)"
+        )
+    older = [key.get_secret_value() for key in settings.previous_secret_keys]
+    return [text.encode() for text in (secret, *older)]
+
+
+def second_factors(
+    settings: UserKitSettings,
+    secret: str | None,
+    *,
+    users: UserStoreFactory,
+    parse_id: Callable[[str], Any],
+    challenges: ActionTokenCodec,
+    mail: AccountMail,
+    hooks: UserKitHooks,
+    service_names: Sequence[str],
+) -> SecondFactors | None:
+    """The second factors, when `mfa_enabled` is on.
+
+    Raises:
+        ConfigurationError: the `[mfa]` extra is missing, or there is no key.
+    """
+    if not settings.mfa_enabled:
+        return None
+    try:
+        import segno  # noqa: F401 - checked here, used for QR codes
+
+        from fastapi_userkit._sealed import SecretBox
+    except ImportError as exc:
+        raise ConfigurationError(
+            'USERKIT_MFA_ENABLED=true needs the [mfa] extra: pip install "fastapi-userkit[mfa]"'
+        ) from exc
+    return SecondFactors(
+        users=users,
+        parse_id=parse_id,
+        box=SecretBox(encryption_keys(settings, secret)),
+        challenges=challenges,
+        challenge_ttl=settings.mfa_challenge_ttl,
+        issuer=settings.mfa_issuer or next(iter(service_names), "fastapi-userkit"),
+        recovery_codes=settings.mfa_recovery_codes,
+        mail=mail,
+        hooks=hooks,
+    )
+
+
 def cookie_config(settings: UserKitSettings) -> CookieConfig | None:
     """The cookie transport, when it is on."""
     if not settings.cookie_transport:
@@ -340,13 +401,16 @@ def build(
     if isinstance(session_store, SQLSessionStore):
         tables += [cast(Table, table) for table in session_store.tables]
     tables += [cast(Table, table) for table in ROLE_TABLES]
+    if settings.mfa_enabled:
+        tables += [cast(Table, table) for table in MFA_TABLES]
     db = Database(
         database,
         tables=tables,
         create_tables=settings.create_tables,
         engine_options=engine_options(settings),
     )
-    keys = key_ring(settings, signing_secret(settings, db))
+    secret = signing_secret(settings, db)
+    keys = key_ring(settings, secret)
     access_tokens = AccessTokenCodec(
         keys=keys,
         audience=settings.jwt_audience,
@@ -367,6 +431,16 @@ def build(
     def users(uow: UnitOfWork) -> UserStore[Any]:
         return SQLAlchemyUserStore(uow.session, user_model)
 
+    factors = second_factors(
+        settings,
+        secret,
+        users=user_store or users,
+        parse_id=parse_id,
+        challenges=action_tokens,
+        mail=mail,
+        hooks=hooks,
+        service_names=service_names,
+    )
     policy = password_policy or default_policy(settings, hooks, service_names)
     schemas = UserSchemas(
         read=schemas.read,
@@ -396,6 +470,7 @@ def build(
         prevent_enumeration=settings.prevent_enumeration,
         require_verified=settings.require_verified_login,
         direct_read=AuthenticationRead.for_model(db, user_model) if user_store is None else None,
+        factors=factors,
     )
     cookies = cookie_config(settings)
     token_url = f"{prefix.strip('/')}/auth/jwt/login".lstrip("/")

@@ -31,6 +31,7 @@ from fastapi_userkit.routers import (
     create_deletion_router,
     create_email_change_router,
     create_jwks_router,
+    create_mfa_router,
     create_register_router,
     create_reset_router,
     create_roles_router,
@@ -103,6 +104,7 @@ class UserKit(Generic[ModelT]):
         optional: bool = False,
         scopes: Iterable[str] = (),
         policy: Callable[..., Any] | None = None,
+        fresh: bool | int = False,
     ) -> Callable[..., Any]:
         """Return a dependency resolving the user behind the access token.
 
@@ -120,6 +122,11 @@ class UserKit(Generic[ModelT]):
                 (the user, the required scopes, the request) and whatever else it
                 declares, and returns `True` to let the user through; anything else
                 is a 403. It runs after every other check passed.
+            fresh: Refuse a user who last proved who they are (a login, a second
+                factor, `POST .../reauthenticate`) longer ago than
+                `USERKIT_FRESH_MAX_AGE` seconds (`True`) or this many seconds: 401
+                `REAUTHENTICATION_REQUIRED` with the RFC 9470 challenge. For routes
+                that change credentials, second factors or money.
 
         The same arguments return the same dependency object, so FastAPI runs it
         once per request however many times it is declared.
@@ -129,6 +136,12 @@ class UserKit(Generic[ModelT]):
         """
         if policy is not None and optional:
             raise ConfigurationError("policy= decides on a user: it cannot be optional")
+        if isinstance(fresh, bool):
+            max_age = self.settings.fresh_max_age if fresh else None
+        elif fresh > 0:
+            max_age = fresh
+        else:
+            raise ConfigurationError("fresh= takes True or a number of seconds above 0")
         requirements = Requirements(
             active=active,
             verified=verified,
@@ -136,6 +149,7 @@ class UserKit(Generic[ModelT]):
             optional=optional,
             scopes=check_scopes(scopes),
             policy=policy,
+            fresh=max_age,
         )
         return self._parts.deps.current_user(requirements)
 
@@ -308,6 +322,23 @@ def _routers(parts: Parts, exclude: Collection[str]) -> list[tuple[str, APIRoute
         ),
         ("jwks", "/auth", lambda: create_jwks_router(parts.keys, route)),
     ]
+    factors = accounts.factors
+    if factors is not None:
+        groups.append(
+            (
+                None,
+                "",
+                lambda: create_mfa_router(
+                    factors,
+                    accounts.users,
+                    factors.parse_id,
+                    deps,
+                    route,
+                    fresh=settings.fresh_max_age,
+                    admin=admin,
+                ),
+            )
+        )
     return [(prefix, make()) for group, prefix, make in groups if group not in exclude]
 
 

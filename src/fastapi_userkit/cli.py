@@ -34,6 +34,7 @@ from fastapi_userkit.exceptions import (
     ConfigurationError,
     InvalidPasswordError,
     RoleNotFoundError,
+    SecondFactorStateError,
     UserAlreadyExistsError,
     UserKitError,
     UserNotFoundError,
@@ -179,6 +180,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="End every login session of a user and invalidate its access tokens.",
     )
     revoke.add_argument("email", metavar="EMAIL")
+
+    reset_mfa = commands.add_parser(
+        "reset-mfa",
+        parents=[common],
+        help="remove a user's second factors (a lost device)",
+        description=(
+            "Remove a user's authenticator app and recovery codes: their logins take the "
+            "password alone until they enrol again (USERKIT_MFA_ENABLED=true)."
+        ),
+    )
+    reset_mfa.add_argument("email", metavar="EMAIL")
 
     list_users = commands.add_parser(
         "list-users",
@@ -489,6 +501,19 @@ def _revoke_sessions(kit: UserKit[Any], args: argparse.Namespace) -> int:
     )
 
 
+def _reset_mfa(kit: UserKit[Any], args: argparse.Namespace) -> int:
+    async def reset(user_id: Any) -> None:
+        try:
+            await kit.users.reset_second_factors(user_id)
+        except SecondFactorStateError:
+            raise CommandError(f"{args.email} has no second factor") from None
+        except ConfigurationError as exc:
+            raise CommandError(str(exc)) from None
+
+    done = f"removed the second factors of {args.email}; it logs in with its password alone"
+    return _for_user(kit, args.email, reset, done)
+
+
 def _list_users(kit: UserKit[Any], args: argparse.Namespace) -> int:
     async def action() -> list[dict[str, Any]]:
         page = await kit.users.list(offset=args.offset, limit=args.limit)
@@ -637,6 +662,7 @@ _COMMANDS: dict[str, Callable[[UserKit[Any], argparse.Namespace], int]] = {
     "set-password": _set_password,
     "deactivate": _deactivate,
     "revoke-sessions": _revoke_sessions,
+    "reset-mfa": _reset_mfa,
     "list-users": _list_users,
     "create-role": _create_role,
     "delete-role": _delete_role,

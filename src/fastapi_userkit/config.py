@@ -478,6 +478,55 @@ class RateLimitSettings(SettingsGroup):
         return value
 
 
+class MfaSettings(SettingsGroup):
+    """Second factors (TOTP authenticator apps and recovery codes) and step-up
+    authentication. See [Turn on second factors](../how-to/second-factors.md).
+    """
+
+    mfa_enabled: bool = False
+    """Mount the `/auth/mfa/...` routes: users enrol an authenticator app, and a user with a
+    second factor logs in in two steps. Needs the `[mfa]` extra."""
+
+    mfa_encryption_key: SecretStr | None = None
+    """The key that encrypts TOTP secrets at rest (AES-256-GCM) and keys the hashes of
+    recovery codes: at least 32 random bytes, e.g. `openssl rand -hex 32`. Unset: derived
+    from `secret_key` (then rotating that key needs its old value in `previous_secret_keys`).
+    Required with `RS256`, `ES256` and `EdDSA`."""
+
+    previous_mfa_encryption_keys: list[SecretStr] = Field(default_factory=list)
+    """Earlier values of `mfa_encryption_key`, still read (secrets are re-encrypted with the
+    current key when next used), as a JSON list."""
+
+    mfa_issuer: str | None = Field(default=None, min_length=1, max_length=64)
+    """The name authenticator apps show beside the account. Unset: the app's title."""
+
+    mfa_challenge_ttl: int = Field(default=300, ge=30, le=1800)
+    """Lifetime in seconds of the challenge a password login answers with when the user has
+    a second factor: the time to type the code."""
+
+    mfa_recovery_codes: int = Field(default=10, ge=4, le=20)
+    """How many recovery codes a user gets at enrolment and at each regeneration."""
+
+    fresh_max_age: int = Field(default=300, gt=0, le=86_400)
+    """How recent, in seconds, an authentication must be for `current_user(fresh=True)` and
+    the routes that change second factors. A login or a re-authentication
+    (`POST /auth/jwt/reauthenticate`, `/auth/cookie/reauthenticate`) is one."""
+
+    @field_validator("mfa_encryption_key")
+    @classmethod
+    def _refuse_weak_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_secret(value.get_secret_value())
+        return value
+
+    @field_validator("previous_mfa_encryption_keys")
+    @classmethod
+    def _refuse_weak_previous_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for old in value:
+            check_secret(old.get_secret_value())
+        return value
+
+
 GROUPS: dict[str, type[SettingsGroup]] = {
     "tokens": TokenSettings,
     "database": DatabaseSettings,
@@ -486,6 +535,7 @@ GROUPS: dict[str, type[SettingsGroup]] = {
     "mail": MailSettings,
     "transport": TransportSettings,
     "rate_limits": RateLimitSettings,
+    "mfa": MfaSettings,
 }
 """Each group of settings, by the attribute of `UserKitSettings` that returns it."""
 
@@ -498,6 +548,7 @@ class UserKitSettings(
     MailSettings,
     TransportSettings,
     RateLimitSettings,
+    MfaSettings,
     BaseSettings,
 ):
     """Configuration of one mounted kit.
@@ -505,7 +556,7 @@ class UserKitSettings(
     Every field can be given as a keyword argument or through the environment
     variable named `USERKIT_` + the field name in capitals, for example
     `USERKIT_SECRET_KEY`. The fields come in groups (`tokens`, `database`,
-    `passwords`, `accounts`, `mail`, `transport`, `rate_limits`); a group can also be
+    `passwords`, `accounts`, `mail`, `transport`, `rate_limits`, `mfa`); a group can also be
     given whole, as `UserKitSettings(passwords=PasswordSettings(bcrypt_rounds=4))`,
     and read whole, as `settings.passwords.bcrypt_rounds`. The instance is frozen
     once built.
@@ -575,3 +626,8 @@ class UserKitSettings(
     def rate_limits(self) -> RateLimitSettings:
         """The rate limits settings."""
         return self._group(RateLimitSettings)
+
+    @property
+    def mfa(self) -> MfaSettings:
+        """The second-factor settings."""
+        return self._group(MfaSettings)

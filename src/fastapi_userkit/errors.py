@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 
 from fastapi_userkit.exceptions import (
     AlreadyVerifiedError,
+    BadChallengeError,
     BadTokenError,
     InsufficientScopeError,
     InvalidCredentialsError,
@@ -33,6 +34,8 @@ from fastapi_userkit.exceptions import (
     RefreshTokenReuseError,
     RoleAlreadyExistsError,
     RoleNotFoundError,
+    SecondFactorRequiredError,
+    SecondFactorStateError,
     SelfLockoutError,
     SessionNotFoundError,
     SessionStoreUnavailableError,
@@ -41,6 +44,7 @@ from fastapi_userkit.exceptions import (
     UserAlreadyExistsError,
     UserKitError,
     UserNotFoundError,
+    WrongCodeError,
     WrongPasswordError,
 )
 
@@ -84,6 +88,18 @@ class ErrorCode(StrEnum):
     """An admin would remove their own admin rights or account through the admin routes."""
     ROLE_NOT_FOUND = "ROLE_NOT_FOUND"
     ROLE_ALREADY_EXISTS = "ROLE_ALREADY_EXISTS"
+    LOGIN_MFA_REQUIRED = "LOGIN_MFA_REQUIRED"
+    """The password was right; the login goes on at `.../login/mfa` with a code."""
+    MFA_CHALLENGE_INVALID = "MFA_CHALLENGE_INVALID"
+    """The second-factor challenge is unknown, expired or spent."""
+    MFA_CODE_INVALID = "MFA_CODE_INVALID"
+    """The one-time or recovery code is wrong or was used already."""
+    MFA_CODE_REQUIRED = "MFA_CODE_REQUIRED"
+    """The user has a second factor: re-authentication needs a code with the password."""
+    MFA_ALREADY_ENABLED = "MFA_ALREADY_ENABLED"
+    MFA_NOT_ENABLED = "MFA_NOT_ENABLED"
+    REAUTHENTICATION_REQUIRED = "REAUTHENTICATION_REQUIRED"
+    """The route needs a recent authentication (RFC 9470): re-authenticate, then retry."""
 
 
 class Flow(StrEnum):
@@ -179,6 +195,14 @@ ANSWERS: Mapping[type[UserKitError], Mapping[Flow | None, Answer]] = MappingProx
         RoleNotFoundError: {None: Answer(404, ErrorCode.ROLE_NOT_FOUND)},
         RoleAlreadyExistsError: {None: Answer(_400, ErrorCode.ROLE_ALREADY_EXISTS)},
         InsufficientScopeError: {None: Answer(403, ErrorCode.INSUFFICIENT_SCOPE)},
+        SecondFactorRequiredError: {
+            None: Answer(403, ErrorCode.LOGIN_MFA_REQUIRED, NO_STORE, oauth="mfa_required")
+        },
+        BadChallengeError: {
+            None: Answer(_400, ErrorCode.MFA_CHALLENGE_INVALID, NO_STORE, oauth="invalid_grant")
+        },
+        WrongCodeError: {None: Answer(_400, ErrorCode.MFA_CODE_INVALID, oauth="invalid_grant")},
+        SecondFactorStateError: {None: Answer(_400, ErrorCode.MFA_NOT_ENABLED)},
         TooManyRequestsError: {None: Answer(429, ErrorCode.TOO_MANY_REQUESTS)},
         SessionStoreUnavailableError: {
             None: Answer(503, ErrorCode.SESSION_STORE_UNAVAILABLE, RETRY_SOON)
@@ -213,6 +237,10 @@ def _headers(answer: Answer, error: UserKitError) -> dict[str, str]:
 def _detail(answer: Answer, error: UserKitError) -> str | dict[str, Any]:
     if answer.reasons and isinstance(error, InvalidPasswordError):
         return {"code": answer.detail, "reason": error.reasons}
+    if isinstance(error, WrongCodeError) and error.missing:
+        return ErrorCode.MFA_CODE_REQUIRED.value
+    if isinstance(error, SecondFactorStateError) and error.enabled:
+        return ErrorCode.MFA_ALREADY_ENABLED.value
     return answer.detail
 
 
@@ -239,6 +267,12 @@ def error_body(error: UserKitError, flow: Flow) -> JSONResponse:
     body: dict[str, Any] = {"detail": detail}
     if answer.oauth is not None:
         body = {"error": answer.oauth, "error_description": detail, **body}
+    if isinstance(error, SecondFactorRequiredError):
+        body |= {
+            "mfa_token": error.challenge,
+            "expires_in": error.expires_in,
+            "methods": list(error.methods),
+        }
     return JSONResponse(body, status_code=answer.status, headers=_headers(answer, error))
 
 
@@ -284,6 +318,26 @@ def insufficient_scope(scopes: tuple[str, ...]) -> HTTPException:
         status_code=status.HTTP_403_FORBIDDEN,
         detail=ErrorCode.INSUFFICIENT_SCOPE.value,
         headers={"WWW-Authenticate": insufficient_scope_challenge(scopes)},
+    )
+
+
+def reauthentication_challenge(max_age: int) -> str:
+    """The RFC 9470 challenge of a 401 for an authentication that is not recent enough."""
+    return (
+        'Bearer error="insufficient_user_authentication", '
+        'error_description="A more recent authentication is required", '
+        f'max_age="{max_age}"'
+    )
+
+
+def reauthentication_required(max_age: int) -> HTTPException:
+    """Return the 401 for a route that needs an authentication at most *max_age*
+    seconds old (`current_user(fresh=...)`).
+    """
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=ErrorCode.REAUTHENTICATION_REQUIRED.value,
+        headers={"WWW-Authenticate": reauthentication_challenge(max_age)},
     )
 
 
@@ -353,6 +407,9 @@ class Refusals:
     """The RFC 6749 §5.2 `error` values sent beside `detail` (the token endpoint)."""
     invalid: bool = False
     """FastAPI's list of validation errors (without the submitted values) as `detail`."""
+    properties: tuple[tuple[str, Any], ...] = ()
+    """Other members some of these answers carry, with their schema (the second-factor
+    challenge of a login)."""
 
     def __or__(self, other: "Refusals") -> "Refusals":
         descriptions = dict.fromkeys((self.description, other.description))
@@ -363,6 +420,7 @@ class Refusals:
             headers=tuple(name for name in self.headers if name in other.headers),
             oauth=_union(self.oauth, other.oauth),
             invalid=self.invalid or other.invalid,
+            properties=(*self.properties, *other.properties),
         )
 
     def _detail_schema(self) -> dict[str, Any]:
@@ -397,6 +455,15 @@ class Refusals:
             for code, example in examples.items():
                 error = _OAUTH_ERRORS.get(code, self.oauth[0])
                 example["value"] = {"error": error, **example["value"]}
+        if ErrorCode.LOGIN_MFA_REQUIRED.value in examples:
+            examples[ErrorCode.LOGIN_MFA_REQUIRED.value]["value"] = {
+                "error": "mfa_required",
+                "error_description": ErrorCode.LOGIN_MFA_REQUIRED.value,
+                "detail": ErrorCode.LOGIN_MFA_REQUIRED.value,
+                "mfa_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6InVzZXJraXQtbWZhK2p3dCJ9...",
+                "expires_in": 300,
+                "methods": ["totp", "recovery_code"],
+            }
         return examples
 
     def openapi(self) -> dict[str, Any]:
@@ -410,6 +477,7 @@ class Refusals:
                 **properties,
             }
             required = ["error", "detail"]
+        properties |= dict(self.properties)
         schema = {
             "type": "object",
             "properties": properties,
@@ -454,6 +522,34 @@ NOT_SIGNED_IN = Refusals(
     'expired, revoked or malformed, or its user is inactive (`error="invalid_token"`).',
     (UNAUTHORIZED_DETAIL,),
     headers=("WWW-Authenticate",),
+)
+NOT_FRESH = Refusals(
+    "The route needs a recent authentication and the token's is older "
+    "(`REAUTHENTICATION_REQUIRED`, with the RFC 9470 challenge "
+    '`WWW-Authenticate: Bearer error="insufficient_user_authentication", max_age="..."`): '
+    "re-authenticate at `.../reauthenticate`, then retry.",
+    (ErrorCode.REAUTHENTICATION_REQUIRED.value,),
+    headers=("WWW-Authenticate",),
+)
+SECOND_FACTOR_NEEDED = Refusals(
+    "The password was right and the user has a second factor (`LOGIN_MFA_REQUIRED`, "
+    "RFC 6749 `error` `mfa_required`): no token is issued; send `mfa_token` and a code "
+    "to `.../login/mfa` within `expires_in` seconds.",
+    (ErrorCode.LOGIN_MFA_REQUIRED.value,),
+    properties=(
+        ("error", {"type": "string", "enum": ["mfa_required"]}),
+        ("error_description", {"type": "string"}),
+        ("mfa_token", {"type": "string", "description": "The challenge, for `.../login/mfa`."}),
+        ("expires_in", {"type": "integer", "description": "Seconds the challenge lives."}),
+        (
+            "methods",
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": ["totp", "recovery_code"]},
+                "description": "The kinds of code the user can give.",
+            },
+        ),
+    ),
 )
 NOT_ALLOWED = Refusals(
     "The user lacks what the route requires: a verified address, being a superuser, "

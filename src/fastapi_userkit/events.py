@@ -54,6 +54,10 @@ class SecurityEventName(StrEnum):
     ROLE_DELETE = "role_delete"
     ROLE_GRANT = "role_grant"
     ROLE_REVOKE = "role_revoke"
+    MFA_CHALLENGE = "mfa_challenge"
+    MFA_ENABLE = "mfa_enable"
+    MFA_DISABLE = "mfa_disable"
+    RECOVERY_CODES = "recovery_codes"
 
 
 @dataclass(frozen=True, slots=True)

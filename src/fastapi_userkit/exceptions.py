@@ -22,6 +22,10 @@ UserKitError
 ├── RoleNotFoundError           no role has the given name
 ├── RoleAlreadyExistsError      the role name is taken
 ├── InsufficientScopeError      the caller lacks a scope the operation needs
+├── SecondFactorRequiredError   the password was right; the login needs a second factor
+├── BadChallengeError           an unknown, expired or spent second-factor challenge
+├── WrongCodeError              a wrong, replayed or missing one-time or recovery code
+├── SecondFactorStateError      the user has a second factor already, or has none
 ├── TooManyRequestsError        a rate limit is reached
 ├── UnavailableError            a back-end cannot be reached; nothing was done
 │   ├── SessionStoreUnavailableError
@@ -34,6 +38,7 @@ from typing import Any
 
 __all__ = [
     "AlreadyVerifiedError",
+    "BadChallengeError",
     "BadTokenError",
     "ConfigurationError",
     "InsufficientScopeError",
@@ -46,6 +51,8 @@ __all__ = [
     "RefreshTokenReuseError",
     "RoleAlreadyExistsError",
     "RoleNotFoundError",
+    "SecondFactorRequiredError",
+    "SecondFactorStateError",
     "SelfLockoutError",
     "SessionNotFoundError",
     "SessionStoreUnavailableError",
@@ -55,6 +62,7 @@ __all__ = [
     "UserAlreadyExistsError",
     "UserKitError",
     "UserNotFoundError",
+    "WrongCodeError",
     "WrongPasswordError",
 ]
 
@@ -174,6 +182,53 @@ class InsufficientScopeError(UserKitError):
     def __init__(self, scopes: tuple[str, ...]) -> None:
         super().__init__(f"needs the scopes: {' '.join(scopes)}" if scopes else "needs a superuser")
         self.scopes = scopes
+
+
+class SecondFactorRequiredError(UserKitError):
+    """The password was right and the user has a second factor: the login goes on
+    at `.../login/mfa` with *challenge* and a code. Not a failure.
+
+    Attributes:
+        challenge: The single-purpose challenge token (never an access token).
+        expires_in: Its lifetime in seconds.
+        methods: The kinds of code the user can give (`totp`, `recovery_code`).
+    """
+
+    def __init__(self, challenge: str, expires_in: int, methods: tuple[str, ...]) -> None:
+        super().__init__("a second factor is needed")
+        self.challenge = challenge
+        self.expires_in = expires_in
+        self.methods = methods
+
+
+class BadChallengeError(UserKitError):
+    """A second-factor challenge that is unknown, expired, spent (its login
+    completed, or another code was used since), or whose user changed or is gone.
+    """
+
+
+class WrongCodeError(UserKitError):
+    """A one-time or recovery code that is wrong, used already, or missing where
+    the user's second factor is required.
+
+    Attributes:
+        missing: No code was given at all.
+    """
+
+    def __init__(self, *, missing: bool = False) -> None:
+        super().__init__("a code is required" if missing else "wrong or spent code")
+        self.missing = missing
+
+
+class SecondFactorStateError(UserKitError):
+    """The operation does not fit the user's second factors: enrolling when one is
+    enabled already (`enabled=True`), or confirming, disabling or regenerating
+    codes without one (`enabled=False`).
+    """
+
+    def __init__(self, *, enabled: bool) -> None:
+        super().__init__("a second factor is enabled already" if enabled else "no second factor")
+        self.enabled = enabled
 
 
 class TooManyRequestsError(UserKitError):

@@ -96,6 +96,14 @@ class UserKitHooks:
     async def on_after_password_change(self, user: Any, request: Request | None = None) -> None:
         """A user changed their password; their other sessions have ended."""
 
+    async def on_after_mfa_enabled(self, user: Any, request: Request | None = None) -> None:
+        """A user confirmed an authenticator app: their logins now take a code."""
+
+    async def on_after_mfa_disabled(self, user: Any, request: Request | None = None) -> None:
+        """A user's second factors were removed (by the user, or reset by an admin
+        or the `userkit` command): their logins take a password alone again.
+        """
+
     async def on_after_update(
         self, user: Any, update_dict: dict[str, Any], request: Request | None = None
     ) -> None:

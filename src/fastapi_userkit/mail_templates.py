@@ -176,3 +176,39 @@ class EmailTemplates:
                 "If you did not ask for this, contact us.",
             ],
         )
+
+    def second_factor_added(self, *, email: str) -> EmailMessage:
+        """Notice that an authenticator app was added to an account."""
+        return self.render(
+            to=email,
+            subject=f"A second factor was added to your account at {self.app_name}",
+            parts=[
+                f"An authenticator app was just set up for the account {email} at "
+                f"{self.app_name}: logging in now takes a code from it.",
+                "If this was not you, reset your password now and contact us.",
+            ],
+        )
+
+    def second_factor_removed(self, *, email: str) -> EmailMessage:
+        """Notice that the second factors of an account were removed."""
+        return self.render(
+            to=email,
+            subject=f"The second factor of your account at {self.app_name} was removed",
+            parts=[
+                f"The authenticator app and recovery codes of the account {email} at "
+                f"{self.app_name} were just removed: logging in takes the password alone.",
+                "If this was not you, reset your password now and contact us.",
+            ],
+        )
+
+    def recovery_code_used(self, *, email: str, left: int) -> EmailMessage:
+        """Notice that a recovery code was used to log in."""
+        return self.render(
+            to=email,
+            subject=f"A recovery code was used for your account at {self.app_name}",
+            parts=[
+                f"A recovery code of the account {email} at {self.app_name} was just used "
+                f"to log in. {left} unused code{'s' if left != 1 else ''} left.",
+                "If this was not you, reset your password now and contact us.",
+            ],
+        )

@@ -28,12 +28,17 @@ from fastapi_userkit.roles import RoleName, Scope
 __all__ = [
     "PRIVILEGED_FIELDS",
     "BearerResponse",
+    "CodeRequest",
     "CurrentPassword",
     "Email",
     "EmailChangeRequest",
     "EmailRequest",
     "LoginRequest",
+    "MfaLoginRequest",
+    "MfaStatus",
     "PasswordChange",
+    "Reauthentication",
+    "RecoveryCodes",
     "RefreshRequest",
     "ResetPasswordRequest",
     "RoleCreate",
@@ -42,6 +47,7 @@ __all__ = [
     "SessionRead",
     "TokenRequest",
     "TokenResponse",
+    "TotpEnrolment",
     "UserAdminUpdate",
     "UserCreate",
     "UserRead",
@@ -331,6 +337,64 @@ class UserRoles(BaseModel):
 
     roles: list[str]
     scopes: list[str]
+
+
+class MfaLoginRequest(BaseModel):
+    """The second step of a login: the challenge and a code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mfa_token: str = Field(min_length=1, max_length=8192)
+    """The `mfa_token` of the password step's `LOGIN_MFA_REQUIRED` answer."""
+    code: str = Field(min_length=1, max_length=64, examples=["123456"])
+    """A code from the authenticator app, or an unused recovery code."""
+
+
+class CodeRequest(BaseModel):
+    """A code from the authenticator app."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64, examples=["123456"])
+
+
+class Reauthentication(BaseModel):
+    """The proof of `POST .../reauthenticate`: the password, and a code when the
+    user has a second factor.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(json_schema_extra={"format": "password"})
+    code: str | None = Field(default=None, min_length=1, max_length=64)
+    """A code from the authenticator app or a recovery code (users with a second factor)."""
+
+
+class MfaStatus(BaseModel):
+    """The caller's second factors."""
+
+    totp: bool
+    """An authenticator app is enabled: logins take a code."""
+    totp_pending: bool
+    """An enrolment was started and waits for its first code."""
+    recovery_codes_left: int
+
+
+class TotpEnrolment(BaseModel):
+    """What an authenticator app needs; shown once, until the first code confirms it."""
+
+    secret: str
+    """The base32 secret, to type in by hand."""
+    uri: str
+    """The `otpauth://` provisioning URI."""
+    qr_code: str
+    """The URI as a QR code: an SVG image in a `data:` URI."""
+
+
+class RecoveryCodes(BaseModel):
+    """New recovery codes, shown this once: each logs in once instead of a TOTP code."""
+
+    recovery_codes: list[str]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ OpenAPI schema with Schemathesis, in process.
 
 Every operation of a host app with every route group mounted (bearer and cookie
 transport, verification, reset, e-mail change, sessions, deletion, administration,
-and host routes behind each kind of `kit.current_user()`) is called with generated
+roles, second factors, and host routes behind each kind of `kit.current_user()`) is called with generated
 data (examples, boundary values, valid and invalid data) as an anonymous client,
 as an unverified user with a bearer token, as a verified user with cookies and the
 CSRF token, and as a superuser. Every answer must pass every Schemathesis check
@@ -41,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 from fastapi_userkit import UserKit, UserKitSettings, UserNotFoundError, include_user_router
 from fastapi_userkit.db.default import UserKitBase
 from fastapi_userkit.db.login_sessions import SessionBase
+from fastapi_userkit.db.mfa import MfaBase
 from fastapi_userkit.db.roles import RoleBase
 from fastapi_userkit.schemas import TokenResponse
 from tests.conftest import PASSWORD, SECRET
@@ -79,7 +80,12 @@ class Fuzzed:
         change and delete.
         """
         async with self.kit.database.open() as uow:
-            for metadata in (RoleBase.metadata, SessionBase.metadata, UserKitBase.metadata):
+            for metadata in (
+                MfaBase.metadata,
+                RoleBase.metadata,
+                SessionBase.metadata,
+                UserKitBase.metadata,
+            ):
                 for table in reversed(metadata.sorted_tables):
                     await uow.session.execute(table.delete())
             await uow.commit()
@@ -104,6 +110,7 @@ def build_app(database_url: str) -> Fuzzed:
             bcrypt_rounds=4,
             database_url=database_url,
             cookie_transport=True,
+            mfa_enabled=True,
             # 429s would hide what a route does; the schema still declares them
             rate_limit_enabled=False,
         ),

@@ -4,8 +4,9 @@
   `sqlalchemy.url` from alembic.ini. It must name an async driver
   (`postgresql+asyncpg://...`): the migrations run on an async engine.
 - Models: the default `user` table (`UserKitBase.metadata`) and the tables of the
-  default SQL session store (`SessionBase.metadata`) and the role tables
-  (`RoleBase.metadata`). A host with its own
+  default SQL session store (`SessionBase.metadata`), the role tables
+  (`RoleBase.metadata`) and the second-factor tables (`MfaBase.metadata`, used with
+  `USERKIT_MFA_ENABLED=true`). A host with its own
   `DeclarativeBase` lists `Base.metadata` instead of `UserKitBase.metadata`.
 - `USERKIT_ALEMBIC_SCHEMA` (optional, PostgreSQL with asyncpg): run with
   `search_path` set to that schema, so the tables and Alembic's `alembic_version`
@@ -25,13 +26,19 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from fastapi_userkit.db.default import UserKitBase
 from fastapi_userkit.db.login_sessions import SessionBase
+from fastapi_userkit.db.mfa import MfaBase
 from fastapi_userkit.db.roles import RoleBase
 
 config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name)
 
-target_metadata = [UserKitBase.metadata, SessionBase.metadata, RoleBase.metadata]
+target_metadata = [
+    UserKitBase.metadata,
+    SessionBase.metadata,
+    RoleBase.metadata,
+    MfaBase.metadata,
+]
 
 database_url = os.environ.get("USERKIT_DATABASE_URL") or config.get_main_option("sqlalchemy.url")
 schema = os.environ.get("USERKIT_ALEMBIC_SCHEMA")

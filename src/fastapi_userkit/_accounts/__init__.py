@@ -25,6 +25,7 @@ from fastapi_userkit._accounts.profile import Profile
 from fastapi_userkit._accounts.registration import Registration
 from fastapi_userkit._accounts.reset import PasswordReset
 from fastapi_userkit._accounts.roles import Roles
+from fastapi_userkit._accounts.second_factors import SecondFactors
 from fastapi_userkit._accounts.throttle import Throttle
 from fastapi_userkit._accounts.verification import Verification
 from fastapi_userkit._action_tokens import ActionTokenCodec, Purpose
@@ -54,6 +55,8 @@ class Accounts:
     administration: Administration
     roles: Roles
     hooks: UserKitHooks
+    factors: SecondFactors | None = None
+    """The second factors, when `mfa_enabled` is on."""
 
 
 def build_accounts(
@@ -76,6 +79,7 @@ def build_accounts(
     prevent_enumeration: bool,
     require_verified: bool,
     direct_read: AuthenticationRead | None = None,
+    factors: SecondFactors | None = None,
 ) -> Accounts:
     """Wire the operations together from the kit's parts."""
     credentials = Credentials(hashing, policy, throttle)
@@ -93,13 +97,19 @@ def build_accounts(
     tokens = EmailedTokens(action_tokens, users, parse_id, token_ttls)
     passwords = Passwords(credentials, sessions, users, mail, hooks)
     emails = EmailChange(users, tokens, credentials, mail, hooks)
-    deletion = Deletion(users, credentials, sessions, mail, hooks)
+    deletion = Deletion(users, credentials, sessions, mail, hooks, factors)
     return Accounts(
         users=users,
         credentials=credentials,
         sessions=sessions,
         login=Login(
-            users, credentials, sessions, throttle, hooks, require_verified=require_verified
+            users,
+            credentials,
+            sessions,
+            throttle,
+            hooks,
+            require_verified=require_verified,
+            factors=factors,
         ),
         registration=Registration(
             users, credentials, throttle, mail, hooks, prevent_enumeration=prevent_enumeration
@@ -115,4 +125,5 @@ def build_accounts(
         ),
         roles=Roles(database, users, parse_id, hooks),
         hooks=hooks,
+        factors=factors,
     )

@@ -10,6 +10,7 @@ from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.credentials import Credentials
 from fastapi_userkit._accounts.login_sessions import LoginSessions, StoreFactory
 from fastapi_userkit._accounts.notices import AccountMail
+from fastapi_userkit._accounts.second_factors import SecondFactors
 from fastapi_userkit._accounts.superusers import keep_a_superuser
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.db.roles import SQLRoleStore
@@ -27,6 +28,7 @@ class Deletion:
         sessions: Ends the account's sessions.
         mail: For the "account deleted" notice.
         hooks: For `on_before_delete` and `on_after_delete`.
+        factors: The second factors, when they are on (removed with the account).
     """
 
     users: StoreFactory
@@ -34,6 +36,7 @@ class Deletion:
     sessions: LoginSessions
     mail: AccountMail
     hooks: UserKitHooks
+    factors: SecondFactors | None = None
 
     async def delete_own(
         self, uow: UnitOfWork, user: Any, current_password: str, origin: Origin
@@ -55,9 +58,10 @@ class Deletion:
         """Delete *user*.
 
         Effects, in order: `on_before_delete` (it may raise: nothing is written
-        yet); the row is deleted, unless it is the last active superuser, with its role
-        grants; every session ends; commit; `on_after_delete`; after the response, the "account
-        deleted" notice to the old address.
+        yet); the row is deleted, unless it is the last active superuser, with its
+        role grants and second factors; every session ends; commit;
+        `on_after_delete`; after the response, the "account deleted" notice to the
+        old address.
 
         Raises:
             LastSuperuserError: the user is the last active superuser; nothing is deleted.
@@ -71,6 +75,8 @@ class Deletion:
         await keep_a_superuser(store, user, None, lambda: store.delete(user))
         # An integer id may be given again to a new account: it must not inherit roles.
         await SQLRoleStore(uow.session).forget(user_id)
+        if self.factors is not None:
+            await self.factors.store(uow).forget(user_id)
         # Only once the deletion is allowed: a Redis session store is not rolled back.
         await self.sessions.revoke_all(uow, user)
         await uow.commit()

@@ -1,4 +1,7 @@
-"""Logging in with a password: the bearer, cookie and RFC 6749 password grants."""
+"""Logging in with a password, and with a second factor where the user has one:
+the bearer, cookie and RFC 6749 password grants, the second step, and the
+re-authentication of a logged-in user.
+"""
 
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
@@ -9,14 +12,17 @@ from starlette.responses import Response
 from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Origin
 from fastapi_userkit._accounts.credentials import Credentials
-from fastapi_userkit._accounts.login_sessions import LoginSessions, StoreFactory
+from fastapi_userkit._accounts.login_sessions import Authentication, LoginSessions, StoreFactory
+from fastapi_userkit._accounts.second_factors import SecondFactors
 from fastapi_userkit._accounts.throttle import Throttle
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import (
     InvalidCredentialsError,
+    SecondFactorRequiredError,
     TooManyRequestsError,
     UnverifiedLoginError,
+    WrongCodeError,
 )
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 from fastapi_userkit.schemas import TokenResponse
@@ -33,6 +39,7 @@ class Login:
         throttle: The login limits.
         hooks: For `on_login_failed` and `on_after_login`.
         require_verified: Refuse users whose address is not verified.
+        factors: The second factors, when they are on.
     """
 
     users: StoreFactory
@@ -42,6 +49,7 @@ class Login:
     hooks: UserKitHooks
     _: KW_ONLY
     require_verified: bool
+    factors: SecondFactors | None = None
 
     async def log_in(
         self,
@@ -58,13 +66,17 @@ class Login:
         an outage gives it back; a success takes it back and trusts the client's IP
         for the account; an upgraded hash is committed; then the new session is
         written and committed; *respond* turns the user and the tokens into the
-        response, which `on_after_login` receives.
+        response, which `on_after_login` receives. A user with a second factor
+        gets no session: the attempt is given back (the IP is not trusted yet) and
+        a challenge is raised for `complete`.
 
         Raises:
             TooManyRequestsError: a login counter is full (no password is checked).
             InvalidCredentialsError: unknown e-mail, wrong password or inactive user.
             UnverifiedLoginError: verified logins are required (an upgraded hash is
                 still committed).
+            SecondFactorRequiredError: the password was right; the login goes on
+                at `complete` with the challenge it carries.
         """
         try:
             counted = await self.throttle.reserve_login(origin, email)
@@ -81,7 +93,13 @@ class Login:
                 )
                 await self._failed(origin, error.user_id, "invalid_credentials")
                 raise
-        await self.throttle.login_succeeded(origin, email, counted)
+            methods = await self.factors.methods(uow, user) if self.factors else ()
+        if methods:
+            # Not a guess, but not a login yet: the IP earns no trust and the
+            # account's counters are not cleared until the second factor.
+            await self.throttle.give_back(counted)
+        else:
+            await self.throttle.login_succeeded(origin, email, counted)
         # The database work (an upgraded hash) is committed before the session is
         # written: a session store outside the database (Redis) is not rolled back,
         # so a commit that fails must not leave a live session nobody holds.
@@ -89,10 +107,125 @@ class Login:
         if self.require_verified and not user.is_verified:
             await self._failed(origin, str(user.id), "unverified")
             raise UnverifiedLoginError()
+        if methods:
+            assert self.factors is not None  # noqa: S101 - methods come from the factors
+            challenge = await self.factors.challenge(uow, user)
+            await record(self.hooks, origin, SecurityEventName.MFA_CHALLENGE, "success", user=user)
+            raise SecondFactorRequiredError(challenge, self.factors.challenge_ttl, methods)
+        return await self._open(uow, user, origin, respond)
+
+    async def complete(
+        self,
+        uow: UnitOfWork,
+        challenge: str,
+        code: str,
+        origin: Origin,
+        respond: Callable[[Any, TokenResponse], Response],
+    ) -> Response:
+        """The second step of a login: check *code* against the user *challenge*
+        names, then open the session as `log_in` does.
+
+        Effects, in order: the challenge is read (and must still match the user's
+        account and second-factor state); the attempt is counted on the login
+        counters; a wrong code keeps it counted; a right one is spent and
+        committed, the IP is trusted, a used recovery code is reported by e-mail;
+        then the session is opened and committed, and `on_after_login` runs.
+
+        Raises:
+            BadChallengeError: the challenge is unknown, expired or spent.
+            WrongCodeError: the code is wrong or used already.
+            TooManyRequestsError: a login counter is full (no code is checked).
+        """
+        if self.factors is None:
+            raise RuntimeError("second factors are off")
+        user = await self.factors.challenged(uow, challenge)
+        method = await self._second_factor(uow, user, code, origin)
+        await uow.commit()
+        return await self._open(uow, user, origin, respond, method=method)
+
+    async def reauthenticate(
+        self, uow: UnitOfWork, auth: Authentication, password: str, code: str | None, origin: Origin
+    ) -> str:
+        """Prove again who the caller is: the password, and a code when the user
+        has a second factor. Returns a new access token for the same session, whose
+        authentication time is now (for `current_user(fresh=...)`).
+
+        Raises:
+            WrongPasswordError: the password is wrong.
+            WrongCodeError: the code is missing, wrong or used already.
+            TooManyRequestsError: a login counter is full.
+        """
+        user = auth.user
+        await self.credentials.confirm(user, password, origin)
+        if self.factors is not None and await self.factors.methods(uow, user):
+            reauthentication = SecurityEventName.REAUTHENTICATION
+            await self._second_factor(uow, user, code, origin, event=reauthentication)
+            await uow.commit()
+        await record(
+            self.hooks,
+            origin,
+            SecurityEventName.REAUTHENTICATION,
+            "success",
+            user=user,
+            session_id=auth.session.id,
+        )
+        return self.sessions.reissue(auth)
+
+    async def _second_factor(
+        self,
+        uow: UnitOfWork,
+        user: Any,
+        code: str | None,
+        origin: Origin,
+        *,
+        event: SecurityEventName = SecurityEventName.LOGIN,
+    ) -> str:
+        """Check and spend *code* for *user* under the login limits (not committed);
+        return the method used.
+        """
+        assert self.factors is not None  # noqa: S101 - called with factors on
+        if not code:
+            raise WrongCodeError(missing=True)
+        try:
+            counted = await self.throttle.reserve_login(origin, user.email)
+        except TooManyRequestsError:
+            await self._failed(origin, str(user.id), "rate_limited", event)
+            raise
+        async with self.throttle.unless_answered(counted):
+            try:
+                method = await self.factors.spend(uow, user, code)
+            except WrongCodeError:
+                await self.throttle.login_failed(origin, user.email, counted)
+                if event == SecurityEventName.LOGIN:
+                    await run_after_hook(
+                        "on_login_failed", self.hooks.on_login_failed(user.email, origin.request)
+                    )
+                await self._failed(origin, str(user.id), "invalid_code", event)
+                raise
+        await self.throttle.login_succeeded(origin, user.email, counted)
+        if method == "recovery_code":
+            await self.factors.notify_recovery_code_used(uow, user, origin)
+        return method
+
+    async def _open(
+        self,
+        uow: UnitOfWork,
+        user: Any,
+        origin: Origin,
+        respond: Callable[[Any, TokenResponse], Response],
+        *,
+        method: str | None = None,
+    ) -> Response:
         session_id, tokens = await self.sessions.open(uow, user, origin)
         await uow.commit()
         await record(
-            self.hooks, origin, SecurityEventName.LOGIN, "success", user=user, session_id=session_id
+            self.hooks,
+            origin,
+            SecurityEventName.LOGIN,
+            "success",
+            user=user,
+            session_id=session_id,
+            reason=method,
         )
         response = respond(user, tokens)
         await run_after_hook(
@@ -100,7 +233,11 @@ class Login:
         )
         return response
 
-    async def _failed(self, origin: Origin, user_id: str | None, reason: str) -> None:
-        await record(
-            self.hooks, origin, SecurityEventName.LOGIN, "failure", user_id=user_id, reason=reason
-        )
+    async def _failed(
+        self,
+        origin: Origin,
+        user_id: str | None,
+        reason: str,
+        event: SecurityEventName = SecurityEventName.LOGIN,
+    ) -> None:
+        await record(self.hooks, origin, event, "failure", user_id=user_id, reason=reason)

@@ -95,10 +95,19 @@ class LoginSessions:
         self.refresh_ttl = refresh_ttl
         self.direct_read = direct_read
 
-    def _pair(self, user: Any, session_id: str, refresh_token: str) -> TokenResponse:
+    def _pair(
+        self, user: Any, session_id: str, refresh_token: str, auth_time: datetime
+    ) -> TokenResponse:
         codec = self.access_tokens
-        access = codec.issue(str(user.id), user.token_version, session_id)
+        access = codec.issue(str(user.id), user.token_version, session_id, auth_time=auth_time)
         return TokenResponse(access_token=access, expires_in=codec.ttl, refresh_token=refresh_token)
+
+    def reissue(self, auth: Authentication) -> str:
+        """A new access token for the caller's session, whose user has just proved
+        who they are again (its `auth_time` is now).
+        """
+        user = auth.user
+        return self.access_tokens.issue(str(user.id), user.token_version, auth.session.id)
 
     async def open(self, uow: UnitOfWork, user: Any, origin: Origin) -> tuple[str, TokenResponse]:
         """Start a session for *user* and return its id and first token pair (not
@@ -118,7 +127,7 @@ class LoginSessions:
         refresh_token, refresh_hash = new_refresh_token()
         refresh_expires = min(now + timedelta(seconds=self.refresh_ttl), session.expires_at)
         await self.store.bind(uow).create(session, refresh_hash, refresh_expires)
-        return session.id, self._pair(user, session.id, refresh_token)
+        return session.id, self._pair(user, session.id, refresh_token, now)
 
     async def refresh(
         self, uow: UnitOfWork, refresh_token: str, origin: Origin
@@ -168,7 +177,9 @@ class LoginSessions:
                 reason="session_revoked",
             )
             raise
-        pair = self._pair(user, session.id, new_token)
+        # A refresh proves nothing about the user: the new token's authentication
+        # time is the login's.
+        pair = self._pair(user, session.id, new_token, session.created_at)
         await uow.commit()
         return user, pair
 

@@ -116,3 +116,15 @@ class AccountMail:
     async def account_deleted(self, email: str) -> None:
         """The notice that the account is gone."""
         await self.deliver(self.templates.account_deleted(email=email))
+
+    async def second_factor_added(self, email: str) -> None:
+        """The notice that a second factor was added to the account."""
+        await self.deliver(self.templates.second_factor_added(email=email))
+
+    async def second_factor_removed(self, email: str) -> None:
+        """The notice that the account's second factors were removed."""
+        await self.deliver(self.templates.second_factor_removed(email=email))
+
+    async def recovery_code_used(self, email: str, left: int) -> None:
+        """The notice that a recovery code was used to log in."""
+        await self.deliver(self.templates.recovery_code_used(email=email, left=left))

@@ -185,6 +185,12 @@ class Throttle:
             await self._release(counted)
             raise
 
+    async def give_back(self, counted: list[str]) -> None:
+        """Take back an attempt that was no guess, without trusting its IP: a right
+        password whose login still waits for its second factor.
+        """
+        await self._release(counted)
+
     async def _release(self, counted: list[str]) -> None:
         for key in counted:
             try:

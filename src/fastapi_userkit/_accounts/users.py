@@ -13,7 +13,11 @@ from fastapi_userkit._accounts.audit import record
 from fastapi_userkit._accounts.context import Deferred, Origin
 from fastapi_userkit.db.database import Database, UnitOfWork
 from fastapi_userkit.events import SecurityEventName
-from fastapi_userkit.exceptions import InvalidCredentialsError, UserNotFoundError
+from fastapi_userkit.exceptions import (
+    ConfigurationError,
+    InvalidCredentialsError,
+    UserNotFoundError,
+)
 from fastapi_userkit.protocols import ModelT, UserPage
 from fastapi_userkit.schemas import Email, TokenResponse
 
@@ -202,6 +206,28 @@ class UserService(Operations, Generic[ModelT]):
             reason="is_active",
         )
         return user  # type: ignore[no-any-return]
+
+    async def reset_second_factors(
+        self, user_id: Any, *, db_session: AsyncSession | None = None
+    ) -> None:
+        """Remove every second factor of *user_id* (a user who lost their device
+        and their recovery codes): their logins take the password alone, and the
+        account's address gets the "second factor removed" notice.
+
+        Raises:
+            UserNotFoundError: no such user.
+            SecondFactorStateError: the user has none.
+            ConfigurationError: second factors are off (`USERKIT_MFA_ENABLED`).
+        """
+        factors = self._accounts.factors
+        if factors is None:
+            raise ConfigurationError("second factors are off: set USERKIT_MFA_ENABLED=true")
+
+        async def operation(uow: UnitOfWork, origin: Origin) -> None:
+            user = await self._existing(uow, user_id)
+            await factors.remove(uow, user, origin)
+
+        await self._run(db_session, operation)
 
     async def open_session(
         self, user_id: Any, *, db_session: AsyncSession | None = None

@@ -77,6 +77,20 @@ class CookieConfig:
             **common,  # type: ignore[arg-type]
         )
 
+    def set_access(self, response: Response, access: str, access_ttl: int) -> None:
+        """Put a new access token on *response* (a re-authentication); the refresh
+        and CSRF cookies stay as they are.
+        """
+        response.set_cookie(
+            self.access_name,
+            access,
+            max_age=access_ttl,
+            httponly=True,
+            path="/",
+            secure=self.secure,
+            samesite=self.samesite,
+        )
+
     def clear(self, response: Response) -> None:
         """Delete every cookie of the kit."""
         for name in (self.access_name, self.refresh_name, self.csrf_name):

@@ -4,6 +4,7 @@ request, and the current-user guards for HTTP and WebSocket endpoints.
 
 from collections.abc import Callable, Collection, Coroutine, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import reduce
 from operator import or_
 from typing import Annotated, Any
@@ -37,6 +38,7 @@ from fastapi_userkit.errors import (
     DATABASE_DOWN,
     MISSING_SCOPE,
     NOT_ALLOWED,
+    NOT_FRESH,
     NOT_SIGNED_IN,
     SESSION_STORE_DOWN,
     Flow,
@@ -45,6 +47,7 @@ from fastapi_userkit.errors import (
     forbidden,
     http_exception,
     insufficient_scope,
+    reauthentication_required,
     unauthorized,
 )
 from fastapi_userkit.events import SecurityEventName
@@ -76,6 +79,9 @@ class Requirements:
     """Scopes the user must hold (superusers hold every scope)."""
     policy: Dependency | None = None
     """The host's rule, a dependency returning `True` to let the user through."""
+    fresh: int | None = None
+    """The most seconds since the user last proved who they are (a login or a
+    re-authentication); `None`: any age."""
 
     def status_for(self, user: Any | None) -> int | None:
         """Return the refusal status for *user* (401 or 403), or `None` if it passes."""
@@ -263,7 +269,7 @@ class Dependencies:
         """
         found = {503: DATABASE_DOWN | SESSION_STORE_DOWN}
         if not requirements.optional:
-            found[401] = NOT_SIGNED_IN
+            found[401] = NOT_SIGNED_IN | NOT_FRESH if requirements.fresh else NOT_SIGNED_IN
         refused: list[Refusals] = []
         if not requirements.optional and requirements.scopes:
             refused.append(MISSING_SCOPE)
@@ -310,6 +316,9 @@ class Dependencies:
             optional=optional,
             scopes=tuple(dict.fromkeys(s for r in found if not r.optional for s in r.scopes)),
             policy=next((r.policy for r in found if r.policy is not None), None),
+            fresh=min(
+                (r.fresh for r in found if r.fresh is not None and not r.optional), default=None
+            ),
         )
 
     def declare_on(self, app: FastAPI) -> None:
@@ -450,23 +459,26 @@ class Dependencies:
             user = auth.user if auth is not None else None
             refusal = requirements.status_for(user)
             if refusal is None:
-                required = tuple(dict.fromkeys((*security_scopes.scopes, *requirements.scopes)))
-                if not required:
-                    return user
                 assert auth is not None  # noqa: S101 - a user implies an authentication
-                if set(required) <= set(auth.scopes_held):
+                required = tuple(dict.fromkeys((*security_scopes.scopes, *requirements.scopes)))
+                if required and not set(required) <= set(auth.scopes_held):
+                    try:  # read apart: another store, or the request asked for other scopes
+                        held = await roles.holds(uow, user, required)
+                    except Exception as error:
+                        if is_outage(error):
+                            raise database_unavailable() from None
+                        raise
+                    if not held:
+                        if requirements.optional:
+                            return None
+                        await deny(request, auth, "scope:" + " ".join(required))
+                        raise insufficient_scope(required)
+                if requirements.fresh is None or is_fresh(auth, requirements.fresh):
                     return user
-                try:  # read apart: another store, or the request asked for other scopes
-                    if await roles.holds(uow, user, required):
-                        return user
-                except Exception as error:
-                    if is_outage(error):
-                        raise database_unavailable() from None
-                    raise
                 if requirements.optional:
                     return None
-                await deny(request, auth, "scope:" + " ".join(required))
-                raise insufficient_scope(required)
+                await deny(request, auth, "not_fresh")
+                raise reauthentication_required(requirements.fresh)
             if requirements.optional:
                 return None
             if refusal == status.HTTP_401_UNAUTHORIZED or auth is None:
@@ -516,6 +528,12 @@ class Dependencies:
             raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION)
 
         return current_user_ws
+
+
+def is_fresh(auth: Authentication, max_age: int) -> bool:
+    """Whether *auth*'s user proved who they are at most *max_age* seconds ago."""
+    proved = auth.claims.auth_time
+    return proved is not None and (datetime.now(UTC) - proved).total_seconds() <= max_age
 
 
 def _dependants(dependant: Dependant) -> Iterator[Dependant]:

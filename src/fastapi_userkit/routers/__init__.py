@@ -10,6 +10,7 @@ from fastapi_userkit.routers.admin import create_admin_router as create_admin_ro
 from fastapi_userkit.routers.auth import create_auth_router as create_auth_router
 from fastapi_userkit.routers.cookie import create_cookie_router as create_cookie_router
 from fastapi_userkit.routers.jwks import create_jwks_router as create_jwks_router
+from fastapi_userkit.routers.mfa import create_mfa_router as create_mfa_router
 from fastapi_userkit.routers.register import create_register_router as create_register_router
 from fastapi_userkit.routers.reset import create_reset_router as create_reset_router
 from fastapi_userkit.routers.roles import create_roles_router as create_roles_router
@@ -24,6 +25,7 @@ __all__ = [
     "create_deletion_router",
     "create_email_change_router",
     "create_jwks_router",
+    "create_mfa_router",
     "create_register_router",
     "create_reset_router",
     "create_roles_router",

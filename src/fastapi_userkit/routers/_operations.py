@@ -175,6 +175,64 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
         "Revoke a role (admins)",
         "Takes the role from the user, effective on their next request.",
     ),
+    "auth:jwt.reauthenticate": (
+        "reauthenticate",
+        "Prove who you are again",
+        "Checks the password (and a code, for a user with a second factor) and answers a "
+        "new access token for the same session whose authentication time is now, for the "
+        "routes that need a recent login.",
+    ),
+    "auth:cookie.reauthenticate": (
+        "cookie_reauthenticate",
+        "Prove who you are again (cookies)",
+        "As `reauthenticate`, renewing the access cookie; needs the `X-CSRF-Token` header.",
+    ),
+    "auth:jwt.login_mfa": (
+        "login_second_factor",
+        "Finish a login with a second factor",
+        "Takes the `mfa_token` of the password step and a TOTP or recovery code, and "
+        "answers the tokens of the new session.",
+    ),
+    "auth:cookie.login_mfa": (
+        "cookie_login_second_factor",
+        "Finish a cookie login with a second factor",
+        "As `login_second_factor`, with the tokens in cookies.",
+    ),
+    "mfa:status": (
+        "second_factors",
+        "Your second factors",
+        "Whether an authenticator app is enabled or waiting for its first code, and how "
+        "many recovery codes are left.",
+    ),
+    "mfa:totp": (
+        "start_totp",
+        "Start adding an authenticator app",
+        "Answers a new secret, its `otpauth://` URI and a QR code; nothing is enabled "
+        "until a first code confirms it. Needs a recent login.",
+    ),
+    "mfa:totp_confirm": (
+        "confirm_totp",
+        "Confirm the authenticator app",
+        "Enables the app with a first code and answers the recovery codes, shown this once. "
+        "Needs a recent login.",
+    ),
+    "mfa:recovery_codes": (
+        "new_recovery_codes",
+        "Get new recovery codes",
+        "Replaces every recovery code with new ones, shown this once. Needs a recent login.",
+    ),
+    "mfa:remove": (
+        "remove_second_factors",
+        "Remove your second factors",
+        "Removes the authenticator app and the recovery codes: the password alone logs in "
+        "again. Needs a recent login.",
+    ),
+    "mfa:reset": (
+        "reset_second_factors",
+        "Remove a user's second factors (admins)",
+        "For a user who lost their device and codes; they are told by e-mail. Needs a "
+        "recent login.",
+    ),
 }
 
 

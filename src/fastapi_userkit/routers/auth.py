@@ -22,6 +22,7 @@ from fastapi_userkit.db.models import EMAIL_MAX_LENGTH
 from fastapi_userkit.errors import (
     INVALID,
     NO_STORE,
+    SECOND_FACTOR_NEEDED,
     ErrorCode,
     Flow,
     Refusals,
@@ -32,7 +33,14 @@ from fastapi_userkit.errors import (
 )
 from fastapi_userkit.exceptions import UserKitError
 from fastapi_userkit.routers._common import SESSIONS, THROTTLED, answers
-from fastapi_userkit.schemas import LoginRequest, RefreshRequest, TokenResponse
+from fastapi_userkit.schemas import (
+    BearerResponse,
+    LoginRequest,
+    MfaLoginRequest,
+    Reauthentication,
+    RefreshRequest,
+    TokenResponse,
+)
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _FORM_MAX_FIELDS = 16
@@ -176,6 +184,69 @@ async def read_login_body(request: Request) -> LoginRequest | RefreshRequest:
     return _validated(LoginRequest, {k: v for k, v in raw.items() if v is not None})  # type: ignore[no-any-return]
 
 
+MFA_LOGIN_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": MfaLoginRequest.model_json_schema()},
+            "application/x-www-form-urlencoded": {
+                "schema": {**MfaLoginRequest.model_json_schema(), **_FORM_EXTRAS}
+            },
+        },
+    }
+}
+"""The body of the second step of a login: JSON or a form, with the same fields."""
+
+
+async def read_mfa_body(request: Request) -> MfaLoginRequest:
+    """Parse the second step's body: JSON or a form with `mfa_token` and `code`.
+
+    Raises:
+        RequestValidationError: malformed JSON or missing fields (422).
+        HTTPException: 415 for another content type, 400 for a form the parser
+            refuses.
+    """
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            raw = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
+            ) from exc
+        return _validated(MfaLoginRequest, raw)  # type: ignore[no-any-return]
+    if content_type not in _FORM_TYPES:
+        raise http_error(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
+    try:
+        async with request.form(max_files=0, max_fields=_FORM_MAX_FIELDS) as form:
+            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    except StarletteHTTPException as exc:
+        if exc.status_code != status.HTTP_400_BAD_REQUEST:
+            raise
+        raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.FORM_INVALID) from None
+    wanted = {name: fields[name] for name in ("mfa_token", "code") if name in fields}
+    return _validated(MfaLoginRequest, wanted)  # type: ignore[no-any-return]
+
+
+MFA_REFUSED = refused(
+    "The challenge is unknown, expired or spent (`MFA_CHALLENGE_INVALID`: log in "
+    "again), or the code is wrong or used already (`MFA_CODE_INVALID`: the challenge "
+    "stays usable until it expires); `FORM_INVALID` for a form the parser refuses.",
+    ErrorCode.MFA_CHALLENGE_INVALID,
+    ErrorCode.MFA_CODE_INVALID,
+    ErrorCode.FORM_INVALID,
+)
+"""The 400 of a second step that failed."""
+REAUTHENTICATION_REFUSED = refused(
+    "Wrong password (`CURRENT_PASSWORD_INVALID`); for a user with a second factor, "
+    "no code (`MFA_CODE_REQUIRED`) or a wrong or spent one (`MFA_CODE_INVALID`).",
+    ErrorCode.CURRENT_PASSWORD_INVALID,
+    ErrorCode.MFA_CODE_REQUIRED,
+    ErrorCode.MFA_CODE_INVALID,
+)
+"""The 400 of a re-authentication that failed."""
+
+
 def token_request_error(error: RequestValidationError | HTTPException) -> JSONResponse:
     """A request the token endpoint cannot read, with its RFC 6749 §5.2 `error`:
     `unsupported_grant_type`, or `invalid_request` (a 422 keeps FastAPI's list of
@@ -202,8 +273,13 @@ def token_answer(user: Any, tokens: TokenResponse) -> JSONResponse:
 def create_auth_router(
     login: Login, sessions: LoginSessions, deps: Dependencies, route_class: type[APIRoute]
 ) -> APIRouter:
-    """Build the bearer login-session router."""
+    """Build the bearer login-session router (with the second step of a login when
+    second factors are on).
+    """
     router = APIRouter(route_class=route_class)
+    login_403: dict[int, Refusals] = {}
+    if login.factors is not None:
+        login_403 = {403: SECOND_FACTOR_NEEDED}
 
     @router.post(
         "/jwt/login",
@@ -213,6 +289,7 @@ def create_auth_router(
         responses=answers(
             THROTTLED,
             SESSIONS,
+            login_403,
             {
                 400: _TOKEN_ENDPOINT_400,
                 **{
@@ -243,6 +320,62 @@ def create_auth_router(
             return await login.log_in(uow, body.email, body.password, origin, token_answer)
         except UserKitError as error:
             return error_body(error, flow)
+
+    if login.factors is not None:
+
+        @router.post(
+            "/jwt/login/mfa",
+            response_model=TokenResponse,
+            name="auth:jwt.login_mfa",
+            openapi_extra=MFA_LOGIN_OPENAPI,
+            responses=answers(
+                THROTTLED,
+                SESSIONS,
+                {
+                    400: replace(MFA_REFUSED, oauth=("invalid_grant", "invalid_request")),
+                    **{
+                        code: replace(refusals, oauth=("invalid_request",))
+                        for code, refusals in UNREADABLE.items()
+                    },
+                },
+            ),
+        )
+        async def log_in_second_step(
+            request: Request,
+            uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+            origin: Annotated[Origin, Depends(deps.origin)],
+        ) -> Response:
+            try:
+                body = await read_mfa_body(request)
+            except (RequestValidationError, HTTPException) as error:
+                if isinstance(error, HTTPException) and error.status_code == 413:
+                    raise
+                return token_request_error(error)
+            try:
+                return await login.complete(uow, body.mfa_token, body.code, origin, token_answer)
+            except UserKitError as error:
+                return error_body(error, Flow.LOGIN)
+
+    @router.post(
+        "/jwt/reauthenticate",
+        response_model=BearerResponse,
+        name="auth:jwt.reauthenticate",
+        responses=answers(
+            deps.refusals(LOGGED_IN, {"POST"}),
+            THROTTLED,
+            {400: REAUTHENTICATION_REFUSED},
+        ),
+    )
+    async def reauthenticate(
+        body: Reauthentication,
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
+    ) -> Response:
+        with answering(Flow.ACCOUNT):
+            token = await login.reauthenticate(uow, auth, body.password, body.code, origin)
+        answer = BearerResponse(access_token=token, expires_in=sessions.access_tokens.ttl)
+        return JSONResponse(answer.model_dump(), headers=dict(NO_STORE))
 
     @router.post(
         "/jwt/refresh",

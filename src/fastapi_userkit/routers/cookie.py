@@ -13,22 +13,28 @@ from fastapi_userkit._http.dependencies import LOGGED_IN, Dependencies
 from fastapi_userkit.db.database import UnitOfWork
 from fastapi_userkit.errors import (
     NO_STORE,
+    SECOND_FACTOR_NEEDED,
     ErrorCode,
     Flow,
     answering,
     error_body,
     http_error,
+    http_exception,
     refused,
 )
-from fastapi_userkit.exceptions import BadTokenError
+from fastapi_userkit.exceptions import BadTokenError, SecondFactorRequiredError, UserKitError
 from fastapi_userkit.routers._common import SESSIONS, THROTTLED, answers
 from fastapi_userkit.routers.auth import (
     LOGIN_OPENAPI,
+    MFA_LOGIN_OPENAPI,
+    MFA_REFUSED,
+    REAUTHENTICATION_REFUSED,
     REFRESH_REFUSED,
     UNREADABLE,
     read_login_body,
+    read_mfa_body,
 )
-from fastapi_userkit.schemas import LoginRequest, TokenResponse
+from fastapi_userkit.schemas import LoginRequest, Reauthentication, TokenResponse
 
 
 def create_cookie_router(
@@ -41,8 +47,13 @@ def create_cookie_router(
     access_ttl: int,
     refresh_ttl: int,
 ) -> APIRouter:
-    """Build the cookie login-session router."""
+    """Build the cookie login-session router (with the second step of a login when
+    second factors are on).
+    """
     router = APIRouter(route_class=route_class)
+    login_403 = refused("The request comes from another site (login CSRF).", ErrorCode.CSRF_FAILED)
+    if login.factors is not None:
+        login_403 |= SECOND_FACTOR_NEEDED
 
     def cookie_answer(user: Any, tokens: TokenResponse) -> Response:
         response = Response(status_code=status.HTTP_204_NO_CONTENT, headers=dict(NO_STORE))
@@ -74,10 +85,7 @@ def create_cookie_router(
                     ErrorCode.UNSUPPORTED_GRANT_TYPE,
                     ErrorCode.FORM_INVALID,
                 ),
-                403: refused(
-                    "The request comes from another site (login CSRF).",
-                    ErrorCode.CSRF_FAILED,
-                ),
+                403: login_403,
             },
         ),
     )
@@ -90,8 +98,62 @@ def create_cookie_router(
         body = await read_login_body(request)
         if not isinstance(body, LoginRequest):
             raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.UNSUPPORTED_GRANT_TYPE)
-        with answering(Flow.LOGIN):
+        try:
             return await login.log_in(uow, body.email, body.password, origin, cookie_answer)
+        except SecondFactorRequiredError as challenge:  # an answer with a body of its own
+            return error_body(challenge, Flow.LOGIN)
+        except UserKitError as error:
+            raise http_exception(error, Flow.LOGIN) from None
+
+    if login.factors is not None:
+
+        @router.post(
+            "/cookie/login/mfa",
+            status_code=status.HTTP_204_NO_CONTENT,
+            name="auth:cookie.login_mfa",
+            openapi_extra=MFA_LOGIN_OPENAPI,
+            responses=answers(
+                THROTTLED,
+                SESSIONS,
+                UNREADABLE,
+                {
+                    400: MFA_REFUSED,
+                    403: refused(
+                        "The request comes from another site (login CSRF).",
+                        ErrorCode.CSRF_FAILED,
+                    ),
+                },
+            ),
+        )
+        async def cookie_log_in_second_step(
+            request: Request,
+            uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+            origin: Annotated[Origin, Depends(deps.origin)],
+        ) -> Response:
+            cookies.check_origin(request)  # login CSRF
+            body = await read_mfa_body(request)
+            with answering(Flow.LOGIN):
+                return await login.complete(uow, body.mfa_token, body.code, origin, cookie_answer)
+
+    @router.post(
+        "/cookie/reauthenticate",
+        status_code=status.HTTP_204_NO_CONTENT,
+        name="auth:cookie.reauthenticate",
+        responses=answers(
+            deps.refusals(LOGGED_IN, {"POST"}), THROTTLED, {400: REAUTHENTICATION_REFUSED}
+        ),
+    )
+    async def cookie_reauthenticate(
+        body: Reauthentication,
+        auth: Annotated[Authentication, Depends(deps.logged_in)],
+        uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+        origin: Annotated[Origin, Depends(deps.origin)],
+    ) -> Response:
+        with answering(Flow.ACCOUNT):
+            token = await login.reauthenticate(uow, auth, body.password, body.code, origin)
+        response = Response(status_code=status.HTTP_204_NO_CONTENT, headers=dict(NO_STORE))
+        cookies.set_access(response, token, access_ttl)
+        return response
 
     @router.post(
         "/cookie/refresh",

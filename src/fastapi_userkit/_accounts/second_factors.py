@@ -1,0 +1,326 @@
+"""Second factors: an authenticator app (TOTP) with recovery codes, the challenge
+of a two-step login, and the code checks of login and re-authentication.
+
+Enrolment: `begin_totp` stores a new secret, unconfirmed; `confirm_totp` takes a
+first code from the app, enables it and returns the recovery codes, shown once.
+From then on a password login ends in a challenge (`challenge`), and the session
+opens only when `Login.complete` gets a code (`spend`). Every code is spent by one
+conditional write, so it works once. Removing the factors (`remove`) is for the
+user (after a fresh authentication), an admin, or the `userkit` command.
+
+Side effects, in order: the write, commit, then the e-mail notice (after the
+response), the hook and the security event.
+"""
+
+import base64
+import io
+import secrets
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fastapi_userkit._accounts.audit import record
+from fastapi_userkit._accounts.context import Origin
+from fastapi_userkit._accounts.login_sessions import StoreFactory
+from fastapi_userkit._accounts.notices import AccountMail
+from fastapi_userkit._action_tokens import ActionTokenCodec, Purpose, account_state
+from fastapi_userkit._totp import is_code, matching_step, new_secret, provisioning_uri
+from fastapi_userkit.db.database import UnitOfWork
+from fastapi_userkit.db.mfa import SQLMfaStore
+from fastapi_userkit.events import SecurityEventName
+from fastapi_userkit.exceptions import (
+    BadChallengeError,
+    BadTokenError,
+    SecondFactorStateError,
+    WrongCodeError,
+)
+from fastapi_userkit.hooks import UserKitHooks, run_after_hook
+
+if TYPE_CHECKING:  # needs the [mfa] extra, imported only when second factors are on
+    from fastapi_userkit._sealed import SecretBox
+
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz"
+"""Letters only (never a six-digit TOTP code), without the look-alikes i, l and o."""
+RECOVERY_LENGTH = 10
+"""About 45 bits each: unguessable under the login limits, and stored keyed-hashed."""
+MAX_CODE_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class TotpEnrolment:
+    """What the user needs to add the kit to an authenticator app."""
+
+    secret: str
+    """The base32 secret, for typing in by hand."""
+    uri: str
+    """The `otpauth://` provisioning URI."""
+    qr_code: str
+    """The URI as a QR code: an SVG image in a `data:` URI, for an `<img src>`."""
+
+
+@dataclass(frozen=True, slots=True)
+class FactorStatus:
+    """A user's second factors."""
+
+    totp: bool
+    """An authenticator app is confirmed: logins take a code."""
+    totp_pending: bool
+    """An enrolment was started and not confirmed."""
+    recovery_codes_left: int
+
+
+def normalized(code: str) -> str:
+    """A code as typed, without spaces or dashes, in lower case."""
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def _new_recovery_code() -> str:
+    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _qr_code(uri: str) -> str:
+    import segno  # the [mfa] extra
+
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(buffer, kind="svg", scale=4, border=4, xmldecl=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class SecondFactors:
+    """The second factors of one kit.
+
+    Attributes:
+        users: The user store of a unit of work.
+        parse_id: Turns a stored id into a user id.
+        box: Seals TOTP secrets, hashes recovery codes.
+        challenges: Issues and reads the login challenges.
+        challenge_ttl: Their lifetime, in seconds.
+        issuer: The name authenticator apps show.
+        recovery_codes: How many recovery codes a user gets.
+        mail: For the notices.
+        hooks: For `on_after_mfa_enabled` and `on_after_mfa_disabled`.
+    """
+
+    users: StoreFactory
+    parse_id: Any
+    box: "SecretBox"
+    challenges: ActionTokenCodec
+    challenge_ttl: int
+    issuer: str
+    recovery_codes: int
+    mail: AccountMail
+    hooks: UserKitHooks
+
+    @staticmethod
+    def store(uow: UnitOfWork) -> SQLMfaStore:
+        """The second-factor tables inside *uow*."""
+        return SQLMfaStore(uow.session)
+
+    async def status(self, uow: UnitOfWork, user: Any) -> FactorStatus:
+        """What second factors *user* has."""
+        store = self.store(uow)
+        row = await store.totp(str(user.id))
+        return FactorStatus(
+            totp=row is not None and row.confirmed_at is not None,
+            totp_pending=row is not None and row.confirmed_at is None,
+            recovery_codes_left=await store.codes_left(str(user.id)),
+        )
+
+    async def methods(self, uow: UnitOfWork, user: Any) -> tuple[str, ...]:
+        """The kinds of code *user*'s login takes; empty: the password alone."""
+        status = await self.status(uow, user)
+        if not status.totp:
+            return ()
+        return ("totp", "recovery_code") if status.recovery_codes_left else ("totp",)
+
+    async def _state(self, uow: UnitOfWork, user: Any) -> str:
+        """The account and second-factor state a challenge is bound to: any code
+        accepted since (a later TOTP step, one recovery code fewer) spends it.
+        """
+        store = self.store(uow)
+        row = await store.totp(str(user.id))
+        step = "" if row is None else f"{row.confirmed_at is not None}:{row.last_step}"
+        left = await store.codes_left(str(user.id))
+        return f"{account_state(user)}\x00{step}\x00{left}"
+
+    async def challenge(self, uow: UnitOfWork, user: Any) -> str:
+        """A challenge for *user*'s login, valid `challenge_ttl` seconds."""
+        return self.challenges.issue(
+            Purpose.MFA_CHALLENGE,
+            subject=str(user.id),
+            state=await self._state(uow, user),
+            ttl=self.challenge_ttl,
+        )
+
+    async def challenged(self, uow: UnitOfWork, token: str) -> Any:
+        """The user whose login *token* challenges.
+
+        Raises:
+            BadChallengeError: malformed, expired, foreign or spent, or its user is
+                gone, inactive or changed (password, address, token version).
+        """
+        try:
+            claims = self.challenges.read(Purpose.MFA_CHALLENGE, token)
+            user = await self.users(uow).get(self.parse_id(claims.subject))
+        except BadTokenError:
+            raise BadChallengeError() from None
+        if user is None or not user.is_active:
+            raise BadChallengeError()
+        if not claims.bound_to(Purpose.MFA_CHALLENGE, await self._state(uow, user)):
+            raise BadChallengeError()
+        return user
+
+    async def spend(self, uow: UnitOfWork, user: Any, code: str | None) -> str:
+        """Check *code* (a TOTP code or a recovery code) for *user* and spend it
+        (written, not committed). Returns the method: `totp` or `recovery_code`.
+
+        Raises:
+            WrongCodeError: missing, wrong, or used already.
+        """
+        if not code:
+            raise WrongCodeError(missing=True)
+        store, owner = self.store(uow), str(user.id)
+        text = normalized(code)[:MAX_CODE_LENGTH]
+        if is_code(text):
+            row = await store.totp(owner)
+            if row is None or row.confirmed_at is None:
+                raise WrongCodeError()
+            secret = self._open(row.secret, owner)
+            step = matching_step(secret, text, time.time(), after=row.last_step)
+            if step is None or not await store.spend_step(owner, step):
+                raise WrongCodeError()
+            await self._reseal_if_old(store, row.secret, owner)
+            return "totp"
+        if len(text) == RECOVERY_LENGTH and await store.spend_code(
+            owner, self.box.code_hashes(text)
+        ):
+            return "recovery_code"
+        raise WrongCodeError()
+
+    def _open(self, sealed: str, owner: str) -> str:
+        try:
+            return self.box.opened(sealed, owner)[0]
+        except ValueError as exc:  # the key is gone: a configuration error, not a wrong code
+            raise RuntimeError(
+                "a TOTP secret cannot be decrypted: is USERKIT_MFA_ENCRYPTION_KEY (or its "
+                "previous value in USERKIT_PREVIOUS_MFA_ENCRYPTION_KEYS) set?"
+            ) from exc
+
+    async def _reseal_if_old(self, store: SQLMfaStore, sealed: str, owner: str) -> None:
+        secret, old = self.box.opened(sealed, owner)
+        if old:
+            await store.reseal(owner, self.box.seal(secret, owner))
+
+    async def begin_totp(self, uow: UnitOfWork, user: Any, origin: Origin) -> TotpEnrolment:
+        """Start enrolling an authenticator app for *user* (commits); a pending
+        enrolment is replaced.
+
+        Raises:
+            SecondFactorStateError: an app is enabled already (`enabled=True`).
+        """
+        store, owner = self.store(uow), str(user.id)
+        row = await store.totp(owner)
+        if row is not None and row.confirmed_at is not None:
+            raise SecondFactorStateError(enabled=True)
+        secret = new_secret()
+        await store.start_totp(owner, self.box.seal(secret, owner))
+        await uow.commit()
+        uri = provisioning_uri(secret, account=user.email, issuer=self.issuer)
+        return TotpEnrolment(secret=secret, uri=uri, qr_code=_qr_code(uri))
+
+    async def confirm_totp(
+        self, uow: UnitOfWork, user: Any, code: str, origin: Origin
+    ) -> list[str]:
+        """Enable the pending authenticator app of *user* with a first *code*,
+        commit, and return the new recovery codes (shown this once).
+
+        Raises:
+            SecondFactorStateError: nothing pending (`enabled=True` when an app is
+                enabled already).
+            WrongCodeError: the code is wrong.
+        """
+        store, owner = self.store(uow), str(user.id)
+        row = await store.totp(owner)
+        if row is None or row.confirmed_at is not None:
+            raise SecondFactorStateError(enabled=row is not None)
+        secret = self._open(row.secret, owner)
+        step = matching_step(secret, normalized(code), time.time(), after=None)
+        if step is None:
+            await record(
+                self.hooks,
+                origin,
+                SecurityEventName.MFA_ENABLE,
+                "failure",
+                user=user,
+                reason="invalid_code",
+            )
+            raise WrongCodeError()
+        if not await store.confirm_totp(owner, step):
+            raise SecondFactorStateError(enabled=True)
+        codes = await self._new_codes(store, owner)
+        await uow.commit()
+        address = user.email
+        origin.later.add(lambda: self.mail.second_factor_added(address))
+        await run_after_hook(
+            "on_after_mfa_enabled", self.hooks.on_after_mfa_enabled(user, origin.request)
+        )
+        await record(self.hooks, origin, SecurityEventName.MFA_ENABLE, "success", user=user)
+        return codes
+
+    async def _new_codes(self, store: SQLMfaStore, owner: str) -> list[str]:
+        codes = [_new_recovery_code() for _ in range(self.recovery_codes)]
+        await store.replace_codes(owner, [self.box.code_hashes(normalized(c))[0] for c in codes])
+        return codes
+
+    async def regenerate_codes(self, uow: UnitOfWork, user: Any, origin: Origin) -> list[str]:
+        """Replace every recovery code of *user* with new ones, commit, and return
+        them (shown this once).
+
+        Raises:
+            SecondFactorStateError: no authenticator app is enabled.
+        """
+        store, owner = self.store(uow), str(user.id)
+        row = await store.totp(owner)
+        if row is None or row.confirmed_at is None:
+            raise SecondFactorStateError(enabled=False)
+        codes = await self._new_codes(store, owner)
+        await uow.commit()
+        await record(self.hooks, origin, SecurityEventName.RECOVERY_CODES, "success", user=user)
+        return codes
+
+    async def remove(
+        self, uow: UnitOfWork, user: Any, origin: Origin, *, actor: Any = None
+    ) -> None:
+        """Remove every second factor of *user* (commits): their logins take the
+        password alone. *actor* is the admin doing it, if not the user.
+
+        Raises:
+            SecondFactorStateError: *user* has none (`enabled=False`).
+        """
+        if not await self.store(uow).forget(str(user.id)):
+            raise SecondFactorStateError(enabled=False)
+        await uow.commit()
+        address = user.email
+        origin.later.add(lambda: self.mail.second_factor_removed(address))
+        await run_after_hook(
+            "on_after_mfa_disabled", self.hooks.on_after_mfa_disabled(user, origin.request)
+        )
+        await record(
+            self.hooks,
+            origin,
+            SecurityEventName.MFA_DISABLE,
+            "success",
+            user=user,
+            actor=actor,
+            reason="admin" if actor is not None else None,
+        )
+
+    async def notify_recovery_code_used(self, uow: UnitOfWork, user: Any, origin: Origin) -> None:
+        """After the response, tell the account's address that a recovery code was
+        used, and how many are left.
+        """
+        left = await self.store(uow).codes_left(str(user.id))
+        address = user.email
+        origin.later.add(lambda: self.mail.recovery_code_used(address, left))
