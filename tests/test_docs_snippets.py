@@ -1122,4 +1122,9 @@ def test_second_factors(reader: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         status = client.get(
             "/auth/mfa", headers={"Authorization": f"Bearer {fresh['access_token']}"}
         ).json()
-        assert status == {"totp": True, "totp_pending": False, "recovery_codes_left": 9}
+        assert status == {
+            "totp": True,
+            "totp_pending": False,
+            "passkeys": 0,
+            "recovery_codes_left": 9,
+        }

@@ -38,6 +38,7 @@ PG = "postgresql+asyncpg://user@db.internal/app"
         ({"cookie_transport": True, "cookie_secure": False}, Sink(), "USERKIT_COOKIE_SECURE"),
         ({"frontend_url": "http://app.example.com"}, Sink(), "USERKIT_FRONTEND_URL"),
         ({"database_url": PG}, None, "USERKIT_SMTP_HOST"),
+        ({"database_url": PG, "mfa_enabled": True}, Sink(), "USERKIT_WEBAUTHN_RP_ID"),
     ],
 )
 def test_each_unsafe_setting_is_named_once(
@@ -50,6 +51,8 @@ def test_each_unsafe_setting_is_named_once(
 
 def test_safe_and_development_settings_are_quiet(caplog: pytest.LogCaptureFixture) -> None:
     assert warnings_for(caplog, settings=settings(database_url=PG), email_sender=Sink()) == []
+    passkeys = settings(database_url=PG, mfa_enabled=True, webauthn_rp_id="example.com")
+    assert warnings_for(caplog, settings=passkeys, email_sender=Sink()) == []
     # a laptop: SQLite, the logging sender, a local frontend over http
     local = settings(frontend_url="http://localhost:5173", cookie_transport=True)
     assert warnings_for(caplog, settings=local) == []

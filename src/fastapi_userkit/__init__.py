@@ -38,6 +38,7 @@ from fastapi_userkit.exceptions import InvalidPasswordError as InvalidPasswordEr
 from fastapi_userkit.exceptions import LastSuperuserError as LastSuperuserError
 from fastapi_userkit.exceptions import LookAlikeEmailError as LookAlikeEmailError
 from fastapi_userkit.exceptions import MailDeliveryError as MailDeliveryError
+from fastapi_userkit.exceptions import PasskeyNotFoundError as PasskeyNotFoundError
 from fastapi_userkit.exceptions import RateLimiterUnavailableError as RateLimiterUnavailableError
 from fastapi_userkit.exceptions import RefreshTokenReuseError as RefreshTokenReuseError
 from fastapi_userkit.exceptions import RoleAlreadyExistsError as RoleAlreadyExistsError
@@ -109,6 +110,7 @@ __all__ = [
     "MailDeliveryError",
     "MemoryRateLimiter",
     "MemorySessionStore",
+    "PasskeyNotFoundError",
     "PasswordHasher",
     "PasswordPolicy",
     "RateLimiter",

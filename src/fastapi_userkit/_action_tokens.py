@@ -38,6 +38,11 @@ class Purpose(StrEnum):
     MFA_CHALLENGE = "mfa"
     """A password login waiting for its second factor; also bound to the user's
     second-factor state, so the first code accepted spends it."""
+    PASSKEY_REGISTRATION = "passkey-registration"
+    """The WebAuthn challenge of one passkey registration, for one user."""
+    PASSKEY_ASSERTION = "passkey"
+    """The WebAuthn challenge of one passkey assertion (a login, a second step, a
+    re-authentication); bound to no user: the credential names its owner."""
 
 
 def fingerprint(purpose: Purpose, state: str) -> str:
@@ -65,6 +70,8 @@ class ActionClaims:
     email: str | None
     """The address the token is about (verification: the address to verify;
     e-mail change: the new address)."""
+    challenge: str | None = None
+    """The WebAuthn challenge the token carries (base64url), for the passkey kinds."""
 
     def bound_to(self, purpose: Purpose, state: str) -> bool:
         """Whether the token was issued for this account *state*."""
@@ -93,7 +100,14 @@ class ActionTokenCodec:
         return f"userkit-{purpose.value}+jwt"
 
     def issue(
-        self, purpose: Purpose, *, subject: str, state: str, ttl: int, email: str | None = None
+        self,
+        purpose: Purpose,
+        *,
+        subject: str,
+        state: str,
+        ttl: int,
+        email: str | None = None,
+        challenge: str | None = None,
     ) -> str:
         """Return a token for *purpose*, bound to *state*, valid *ttl* seconds."""
         now = datetime.now(UTC)
@@ -108,6 +122,8 @@ class ActionTokenCodec:
         }
         if email is not None:
             payload["email"] = email
+        if challenge is not None:
+            payload["chl"] = challenge
         return self.keys.sign(payload, typ=self._typ(purpose))
 
     def read(self, purpose: Purpose, token: str) -> ActionClaims:
@@ -130,4 +146,7 @@ class ActionTokenCodec:
             raise BadTokenError("malformed sub or bind")
         if email is not None and not isinstance(email, str):
             raise BadTokenError("malformed email")
-        return ActionClaims(subject=subject, binding=binding, email=email)
+        challenge = payload.get("chl")
+        if challenge is not None and not isinstance(challenge, str):
+            raise BadTokenError("malformed chl")
+        return ActionClaims(subject=subject, binding=binding, email=email, challenge=challenge)

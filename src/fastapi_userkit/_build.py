@@ -339,6 +339,7 @@ def second_factors(
         return None
     try:
         import segno  # noqa: F401 - checked here, used for QR codes
+        import webauthn  # noqa: F401 - checked here, used for passkeys
 
         from fastapi_userkit._sealed import SecretBox
     except ImportError as exc:
@@ -355,6 +356,8 @@ def second_factors(
         recovery_codes=settings.mfa_recovery_codes,
         mail=mail,
         hooks=hooks,
+        rp_id=settings.webauthn_rp_id,
+        rp_origins=tuple(settings.webauthn_origins),
     )
 
 

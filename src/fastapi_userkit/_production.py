@@ -56,6 +56,12 @@ def unsafe_settings(
             "given: reset and verification links are written to the log instead of being "
             "sent, and anyone who reads the log can use them."
         )
+    if settings.mfa_enabled and settings.webauthn_rp_id is None and dialect != "sqlite":
+        problems.append(
+            "USERKIT_WEBAUTHN_RP_ID is not set: passkeys take the site from each request's "
+            "Host header, which a proxy in front of the app may set to another name; set "
+            "it (and USERKIT_WEBAUTHN_ORIGINS) to your domain."
+        )
     return problems
 
 

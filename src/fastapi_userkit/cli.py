@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="remove a user's second factors (a lost device)",
         description=(
-            "Remove a user's authenticator app and recovery codes: their logins take the "
+            "Remove a user's authenticator app, passkeys and recovery codes: their logins take the "
             "password alone until they enrol again (USERKIT_MFA_ENABLED=true)."
         ),
     )

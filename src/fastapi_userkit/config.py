@@ -479,13 +479,14 @@ class RateLimitSettings(SettingsGroup):
 
 
 class MfaSettings(SettingsGroup):
-    """Second factors (TOTP authenticator apps and recovery codes) and step-up
+    """Second factors (TOTP authenticator apps, passkeys and recovery codes) and step-up
     authentication. See [Turn on second factors](../how-to/second-factors.md).
     """
 
     mfa_enabled: bool = False
-    """Mount the `/auth/mfa/...` routes: users enrol an authenticator app, and a user with a
-    second factor logs in in two steps. Needs the `[mfa]` extra."""
+    """Mount the `/auth/mfa/...` and passkey routes: users enrol an authenticator app or a
+    passkey, a user with a second factor logs in in two steps, and a passkey alone logs in.
+    Needs the `[mfa]` extra."""
 
     mfa_encryption_key: SecretStr | None = None
     """The key that encrypts TOTP secrets at rest (AES-256-GCM) and keys the hashes of
@@ -506,6 +507,15 @@ class MfaSettings(SettingsGroup):
 
     mfa_recovery_codes: int = Field(default=10, ge=4, le=20)
     """How many recovery codes a user gets at enrolment and at each regeneration."""
+
+    webauthn_rp_id: str | None = Field(default=None, min_length=1, max_length=253)
+    """The passkeys' relying party id: your site's domain, e.g. `example.com` (passkeys then
+    work on it and its subdomains). Unset: the host of each request, for development only
+    (a proxy could name another)."""
+
+    webauthn_origins: list[str] = Field(default_factory=list)
+    """The origins your pages use passkeys from, e.g. `'["https://app.example.com"]'`. Empty:
+    `https://<webauthn_rp_id>`, or the request's own origin without `webauthn_rp_id`."""
 
     fresh_max_age: int = Field(default=300, gt=0, le=86_400)
     """How recent, in seconds, an authentication must be for `current_user(fresh=True)` and

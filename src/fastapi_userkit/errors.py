@@ -30,6 +30,7 @@ from fastapi_userkit.exceptions import (
     InvalidPasswordError,
     LastSuperuserError,
     LookAlikeEmailError,
+    PasskeyNotFoundError,
     RateLimiterUnavailableError,
     RefreshTokenReuseError,
     RoleAlreadyExistsError,
@@ -98,6 +99,7 @@ class ErrorCode(StrEnum):
     """The user has a second factor: re-authentication needs a code with the password."""
     MFA_ALREADY_ENABLED = "MFA_ALREADY_ENABLED"
     MFA_NOT_ENABLED = "MFA_NOT_ENABLED"
+    PASSKEY_NOT_FOUND = "PASSKEY_NOT_FOUND"
     REAUTHENTICATION_REQUIRED = "REAUTHENTICATION_REQUIRED"
     """The route needs a recent authentication (RFC 9470): re-authenticate, then retry."""
 
@@ -203,6 +205,7 @@ ANSWERS: Mapping[type[UserKitError], Mapping[Flow | None, Answer]] = MappingProx
         },
         WrongCodeError: {None: Answer(_400, ErrorCode.MFA_CODE_INVALID, oauth="invalid_grant")},
         SecondFactorStateError: {None: Answer(_400, ErrorCode.MFA_NOT_ENABLED)},
+        PasskeyNotFoundError: {None: Answer(404, ErrorCode.PASSKEY_NOT_FOUND)},
         TooManyRequestsError: {None: Answer(429, ErrorCode.TOO_MANY_REQUESTS)},
         SessionStoreUnavailableError: {
             None: Answer(503, ErrorCode.SESSION_STORE_UNAVAILABLE, RETRY_SOON)
@@ -545,7 +548,7 @@ SECOND_FACTOR_NEEDED = Refusals(
             "methods",
             {
                 "type": "array",
-                "items": {"type": "string", "enum": ["totp", "recovery_code"]},
+                "items": {"type": "string", "enum": ["totp", "passkey", "recovery_code"]},
                 "description": "The kinds of code the user can give.",
             },
         ),

@@ -26,6 +26,7 @@ UserKitError
 ├── BadChallengeError           an unknown, expired or spent second-factor challenge
 ├── WrongCodeError              a wrong, replayed or missing one-time or recovery code
 ├── SecondFactorStateError      the user has a second factor already, or has none
+├── PasskeyNotFoundError        the user has no passkey with the given id
 ├── TooManyRequestsError        a rate limit is reached
 ├── UnavailableError            a back-end cannot be reached; nothing was done
 │   ├── SessionStoreUnavailableError
@@ -47,6 +48,7 @@ __all__ = [
     "LastSuperuserError",
     "LookAlikeEmailError",
     "MailDeliveryError",
+    "PasskeyNotFoundError",
     "RateLimiterUnavailableError",
     "RefreshTokenReuseError",
     "RoleAlreadyExistsError",
@@ -229,6 +231,10 @@ class SecondFactorStateError(UserKitError):
     def __init__(self, *, enabled: bool) -> None:
         super().__init__("a second factor is enabled already" if enabled else "no second factor")
         self.enabled = enabled
+
+
+class PasskeyNotFoundError(UserKitError):
+    """The user has no passkey with the given credential id."""
 
 
 class TooManyRequestsError(UserKitError):

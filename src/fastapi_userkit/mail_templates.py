@@ -178,25 +178,26 @@ class EmailTemplates:
         )
 
     def second_factor_added(self, *, email: str) -> EmailMessage:
-        """Notice that an authenticator app was added to an account."""
+        """Notice that a second factor (an authenticator app, a passkey) was added."""
         return self.render(
             to=email,
             subject=f"A second factor was added to your account at {self.app_name}",
             parts=[
-                f"An authenticator app was just set up for the account {email} at "
-                f"{self.app_name}: logging in now takes a code from it.",
+                f"A second factor (an authenticator app or a passkey) was just added to the "
+                f"account {email} at {self.app_name}: logging in now takes it.",
                 "If this was not you, reset your password now and contact us.",
             ],
         )
 
     def second_factor_removed(self, *, email: str) -> EmailMessage:
-        """Notice that the second factors of an account were removed."""
+        """Notice that a second factor of an account was removed."""
         return self.render(
             to=email,
-            subject=f"The second factor of your account at {self.app_name} was removed",
+            subject=f"A second factor of your account at {self.app_name} was removed",
             parts=[
-                f"The authenticator app and recovery codes of the account {email} at "
-                f"{self.app_name} were just removed: logging in takes the password alone.",
+                f"A second factor (an authenticator app, a passkey, or all of them with "
+                f"the recovery codes) of the account {email} at {self.app_name} was just "
+                "removed.",
                 "If this was not you, reset your password now and contact us.",
             ],
         )

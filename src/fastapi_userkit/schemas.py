@@ -36,6 +36,11 @@ __all__ = [
     "LoginRequest",
     "MfaLoginRequest",
     "MfaStatus",
+    "PasskeyAdded",
+    "PasskeyAssertion",
+    "PasskeyOptions",
+    "PasskeyRead",
+    "PasskeyRegistration",
     "PasswordChange",
     "Reauthentication",
     "RecoveryCodes",
@@ -127,6 +132,10 @@ def _refuse_nul(values: Any) -> Any:
             if name not in _NOT_STORED and isinstance(value, str) and "\x00" in value:
                 raise ValueError(f"{name} must not contain NUL characters")
     return values
+
+
+NO_NUL = r"^[^\x00]*$"
+"""A pattern for text that reaches the database: anything but NUL."""
 
 
 class _StoredFields(BaseModel):
@@ -305,14 +314,9 @@ class RoleUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    description: str = Field(default="", max_length=255)
+    description: str = Field(default="", max_length=255, pattern=NO_NUL)
+    """Any text but NUL, which some databases refuse (the schema says so, too)."""
     scopes: list[Scope] = _SCOPES_FIELD
-
-    @model_validator(mode="after")
-    def _no_nul(self) -> "RoleUpdate":
-        if "\x00" in self.description:
-            raise ValueError("description must not contain NUL characters")
-        return self
 
 
 class RoleCreate(RoleUpdate):
@@ -339,15 +343,37 @@ class UserRoles(BaseModel):
     scopes: list[str]
 
 
+class PasskeyAssertion(BaseModel):
+    """A passkey's answer to a challenge: what `navigator.credentials.get()` gave
+    (as JSON, e.g. with `PublicKeyCredential.toJSON()`), and the token of the options
+    it answered.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=8192)
+    """The `token` of `POST /auth/passkey/options`."""
+    credential: dict[str, Any]
+    """The `PublicKeyCredential`, as JSON (`id`, `rawId`, `type`, `response`)."""
+
+
 class MfaLoginRequest(BaseModel):
-    """The second step of a login: the challenge and a code."""
+    """The second step of a login: the challenge and a code, or a passkey."""
 
     model_config = ConfigDict(extra="forbid")
 
     mfa_token: str = Field(min_length=1, max_length=8192)
     """The `mfa_token` of the password step's `LOGIN_MFA_REQUIRED` answer."""
-    code: str = Field(min_length=1, max_length=64, examples=["123456"])
+    code: str | None = Field(default=None, min_length=1, max_length=64, examples=["123456"])
     """A code from the authenticator app, or an unused recovery code."""
+    passkey: PasskeyAssertion | None = None
+    """Instead of a code: one of the user's passkeys."""
+
+    @model_validator(mode="after")
+    def _one_proof(self) -> "MfaLoginRequest":
+        if (self.code is None) == (self.passkey is None):
+            raise ValueError("give either code or passkey")
+        return self
 
 
 class CodeRequest(BaseModel):
@@ -359,15 +385,59 @@ class CodeRequest(BaseModel):
 
 
 class Reauthentication(BaseModel):
-    """The proof of `POST .../reauthenticate`: the password, and a code when the
-    user has a second factor.
+    """The proof of `POST .../reauthenticate`: the password and, when the user has a
+    second factor, a code or a passkey; or a passkey alone.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    password: str = Field(json_schema_extra={"format": "password"})
+    password: str | None = Field(default=None, json_schema_extra={"format": "password"})
     code: str | None = Field(default=None, min_length=1, max_length=64)
     """A code from the authenticator app or a recovery code (users with a second factor)."""
+    passkey: PasskeyAssertion | None = None
+    """One of the user's passkeys: with user verification it proves two factors."""
+
+
+class PasskeyOptions(BaseModel):
+    """What `navigator.credentials.create()` or `.get()` needs, and the token to send
+    back with its answer (it carries the challenge).
+    """
+
+    options: dict[str, Any]
+    """`publicKey` options, as JSON (`PublicKeyCredential.parseCreationOptionsFromJSON()`
+    or `parseRequestOptionsFromJSON()` reads them)."""
+    token: str
+
+
+class PasskeyRegistration(BaseModel):
+    """A new passkey: what `navigator.credentials.create()` gave, and its options' token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=8192)
+    credential: dict[str, Any]
+    name: str = Field(default="Passkey", min_length=1, max_length=64)
+    """A name to tell it from the user's others ("Laptop", "Phone")."""
+
+
+class PasskeyRead(BaseModel):
+    """One of the caller's passkeys."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    """The credential id, base64url."""
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class PasskeyAdded(BaseModel):
+    """A registered passkey, and the recovery codes when it is the first second factor."""
+
+    passkey: PasskeyRead
+    recovery_codes: list[str] | None
+    """Shown this once; `null` when the user had a second factor already."""
 
 
 class MfaStatus(BaseModel):
@@ -377,6 +447,8 @@ class MfaStatus(BaseModel):
     """An authenticator app is enabled: logins take a code."""
     totp_pending: bool
     """An enrolment was started and waits for its first code."""
+    passkeys: int
+    """How many passkeys the user has."""
     recovery_codes_left: int
 
 

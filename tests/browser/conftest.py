@@ -55,8 +55,8 @@ def browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
         "--window-size=1280,1024",
         "--no-proxy-server",
-        # no host name resolves: pages load nothing but what 127.0.0.1 serves
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        # no host name resolves: pages load nothing but what 127.0.0.1 (localhost) serves
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",

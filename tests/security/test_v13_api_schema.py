@@ -3,10 +3,10 @@ OpenAPI schema with Schemathesis, in process.
 
 Every operation of a host app with every route group mounted (bearer and cookie
 transport, verification, reset, e-mail change, sessions, deletion, administration,
-roles, second factors, and host routes behind each kind of `kit.current_user()`) is called with generated
-data (examples, boundary values, valid and invalid data) as an anonymous client,
-as an unverified user with a bearer token, as a verified user with cookies and the
-CSRF token, and as a superuser. Every answer must pass every Schemathesis check
+roles, second factors, and host routes behind each kind of `kit.current_user()`) is
+called with generated data (examples, boundary values, valid and invalid data) as an
+anonymous client, as an unverified user with a bearer token, as a verified user with
+cookies and the CSRF token, and as a superuser. Every answer must pass every Schemathesis check
 that applies: no 5xx; only declared status codes, content types, headers and
 bodies; valid data accepted and invalid data refused; authentication enforced; a
 405 listing the methods the path serves; nothing usable after it is deleted. A

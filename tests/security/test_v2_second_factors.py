@@ -143,3 +143,39 @@ async def test_v4_3_1_an_admin_reset_of_second_factors_needs_a_fresh_login(
     alice = await h.kit.users.get_by_email("alice@example.com")
     answer = await h.client.delete(f"/users/{alice.id}/mfa", headers=root)
     assert (answer.status_code, answer.json()["detail"]) == (401, "REAUTHENTICATION_REQUIRED")
+
+
+async def test_v2_9_1_a_passkey_answer_for_another_site_is_refused(
+    mfa: tuple[Host, Outbox],
+) -> None:
+    from tests._soft_authenticator import SoftAuthenticator
+    from tests.test_passkeys import add_passkey, assertion
+
+    h, _ = mfa
+    key = SoftAuthenticator()
+    await add_passkey(h, await h.headers(), key)
+    phished = SoftAuthenticator(origin="https://examp1e.example")
+    phished.credential_id, phished.key, phished.user_handle = (
+        key.credential_id,
+        key.key,
+        key.user_handle,
+    )
+    phished.sign_count = 10
+    answer = await h.client.post("/auth/jwt/login/passkey", json=await assertion(h, phished))
+    assert (answer.status_code, answer.json()["detail"]) == (400, "MFA_CODE_INVALID")
+
+
+async def test_v2_9_2_a_passkey_answer_counts_once(mfa: tuple[Host, Outbox]) -> None:
+    from tests._soft_authenticator import SoftAuthenticator
+    from tests.test_passkeys import add_passkey
+
+    h, _ = mfa
+    key = SoftAuthenticator()
+    await add_passkey(h, await h.headers(), key)
+    first = (await h.client.post("/auth/passkey/options")).json()
+    second = (await h.client.post("/auth/passkey/options")).json()
+    assert first["options"]["challenge"] != second["options"]["challenge"]
+    assert len(first["options"]["challenge"]) >= 43  # 256 bits
+    used = {"token": first["token"], "credential": key.get(first["options"])}
+    assert (await h.client.post("/auth/jwt/login/passkey", json=used)).status_code == 200
+    assert (await h.client.post("/auth/jwt/login/passkey", json=used)).status_code == 400

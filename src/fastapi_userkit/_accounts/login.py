@@ -118,12 +118,14 @@ class Login:
         self,
         uow: UnitOfWork,
         challenge: str,
-        code: str,
+        code: str | None,
         origin: Origin,
         respond: Callable[[Any, TokenResponse], Response],
+        passkey: dict[str, Any] | None = None,
     ) -> Response:
-        """The second step of a login: check *code* against the user *challenge*
-        names, then open the session as `log_in` does.
+        """The second step of a login: check *code* (or *passkey*, an assertion and
+        its token) against the user *challenge* names, then open the session as
+        `log_in` does.
 
         Effects, in order: the challenge is read (and must still match the user's
         account and second-factor state); the attempt is counted on the login
@@ -139,15 +141,62 @@ class Login:
         if self.factors is None:
             raise RuntimeError("second factors are off")
         user = await self.factors.challenged(uow, challenge)
-        method = await self._second_factor(uow, user, code, origin)
+        method = await self._second_factor(uow, user, code, origin, passkey=passkey)
         await uow.commit()
         return await self._open(uow, user, origin, respond, method=method)
 
+    async def log_in_with_passkey(
+        self,
+        uow: UnitOfWork,
+        passkey: dict[str, Any],
+        origin: Origin,
+        respond: Callable[[Any, TokenResponse], Response],
+    ) -> Response:
+        """A passwordless login: a passkey assertion (with user verification, so
+        two factors in one) names and proves its user; then as `log_in`.
+
+        Effects, in order: the attempt is counted on the client IP's login counter;
+        the assertion is verified and spent; a failure keeps it counted; the user
+        must be active (and verified, when required); commit; the session opens.
+
+        Raises:
+            WrongCodeError: the assertion does not verify, or was used already.
+            InvalidCredentialsError: its user is gone or inactive.
+            UnverifiedLoginError: verified logins are required.
+            TooManyRequestsError: the client IP's login counter is full.
+        """
+        if self.factors is None:
+            raise RuntimeError("second factors are off")
+        counted = await self.throttle.reserve_ip(origin)
+        async with self.throttle.unless_answered(counted):
+            try:
+                owner = await self.factors.assert_passkey(uow, passkey, origin, owner=None)
+            except WrongCodeError:
+                await self._failed(origin, None, "invalid_passkey")
+                raise
+            user = await self.users(uow).get(self.factors.parse_id(owner))
+        if user is None or not user.is_active:
+            await self._failed(origin, owner, "invalid_credentials")
+            raise InvalidCredentialsError(user_id=owner)
+        await self.throttle.give_back(counted)
+        await uow.commit()
+        if self.require_verified and not user.is_verified:
+            await self._failed(origin, str(user.id), "unverified")
+            raise UnverifiedLoginError()
+        return await self._open(uow, user, origin, respond, method="passkey")
+
     async def reauthenticate(
-        self, uow: UnitOfWork, auth: Authentication, password: str, code: str | None, origin: Origin
+        self,
+        uow: UnitOfWork,
+        auth: Authentication,
+        password: str | None,
+        code: str | None,
+        origin: Origin,
+        passkey: dict[str, Any] | None = None,
     ) -> str:
-        """Prove again who the caller is: the password, and a code when the user
-        has a second factor. Returns a new access token for the same session, whose
+        """Prove again who the caller is: the password and, when the user has a
+        second factor, a code or a passkey; or a passkey alone (it proves two
+        factors). Returns a new access token for the same session, whose
         authentication time is now (for `current_user(fresh=...)`).
 
         Raises:
@@ -156,10 +205,15 @@ class Login:
             TooManyRequestsError: a login counter is full.
         """
         user = auth.user
-        await self.credentials.confirm(user, password, origin)
-        if self.factors is not None and await self.factors.methods(uow, user):
-            reauthentication = SecurityEventName.REAUTHENTICATION
-            await self._second_factor(uow, user, code, origin, event=reauthentication)
+        reauthentication = SecurityEventName.REAUTHENTICATION
+        if password is not None or passkey is None:
+            await self.credentials.confirm(user, password, origin)
+        if passkey is not None or (
+            self.factors is not None and await self.factors.methods(uow, user)
+        ):
+            await self._second_factor(
+                uow, user, code, origin, event=reauthentication, passkey=passkey
+            )
             await uow.commit()
         await record(
             self.hooks,
@@ -179,12 +233,14 @@ class Login:
         origin: Origin,
         *,
         event: SecurityEventName = SecurityEventName.LOGIN,
+        passkey: dict[str, Any] | None = None,
     ) -> str:
-        """Check and spend *code* for *user* under the login limits (not committed);
-        return the method used.
+        """Check and spend *code* or *passkey* for *user* under the login limits (not
+        committed); return the method used.
         """
-        assert self.factors is not None  # noqa: S101 - called with factors on
-        if not code:
+        if self.factors is None:
+            raise WrongCodeError()
+        if not code and passkey is None:
             raise WrongCodeError(missing=True)
         try:
             counted = await self.throttle.reserve_login(origin, user.email)
@@ -193,7 +249,7 @@ class Login:
             raise
         async with self.throttle.unless_answered(counted):
             try:
-                method = await self.factors.spend(uow, user, code)
+                method = await self.factors.spend(uow, user, code, origin, passkey)
             except WrongCodeError:
                 await self.throttle.login_failed(origin, user.email, counted)
                 if event == SecurityEventName.LOGIN:

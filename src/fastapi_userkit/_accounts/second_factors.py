@@ -1,5 +1,6 @@
-"""Second factors: an authenticator app (TOTP) with recovery codes, the challenge
-of a two-step login, and the code checks of login and re-authentication.
+"""Second factors: an authenticator app (TOTP), passkeys (WebAuthn) and recovery
+codes, the challenge of a two-step login, and the checks of login and
+re-authentication.
 
 Enrolment: `begin_totp` stores a new secret, unconfirmed; `confirm_totp` takes a
 first code from the app, enables it and returns the recovery codes, shown once.
@@ -13,10 +14,12 @@ response), the hook and the security event.
 """
 
 import base64
+import hashlib
 import io
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi_userkit._accounts.audit import record
@@ -26,17 +29,20 @@ from fastapi_userkit._accounts.notices import AccountMail
 from fastapi_userkit._action_tokens import ActionTokenCodec, Purpose, account_state
 from fastapi_userkit._totp import is_code, matching_step, new_secret, provisioning_uri
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.db.mfa import SQLMfaStore
+from fastapi_userkit.db.mfa import PasskeyRow, SQLMfaStore
 from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import (
     BadChallengeError,
     BadTokenError,
+    ConfigurationError,
+    PasskeyNotFoundError,
     SecondFactorStateError,
     WrongCodeError,
 )
 from fastapi_userkit.hooks import UserKitHooks, run_after_hook
 
 if TYPE_CHECKING:  # needs the [mfa] extra, imported only when second factors are on
+    from fastapi_userkit._passkeys import RelyingParty
     from fastapi_userkit._sealed import SecretBox
 
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz"
@@ -66,7 +72,13 @@ class FactorStatus:
     """An authenticator app is confirmed: logins take a code."""
     totp_pending: bool
     """An enrolment was started and not confirmed."""
+    passkeys: int
     recovery_codes_left: int
+
+    @property
+    def enabled(self) -> bool:
+        """Whether logins take a second factor."""
+        return self.totp or self.passkeys > 0
 
 
 def normalized(code: str) -> str:
@@ -101,6 +113,9 @@ class SecondFactors:
         recovery_codes: How many recovery codes a user gets.
         mail: For the notices.
         hooks: For `on_after_mfa_enabled` and `on_after_mfa_disabled`.
+        rp_id: The WebAuthn relying party id; `None`: the request's host.
+        rp_origins: The origins passkeys are used from; empty: `https://<rp_id>`, or
+            the request's own origin without *rp_id*.
     """
 
     users: StoreFactory
@@ -112,6 +127,8 @@ class SecondFactors:
     recovery_codes: int
     mail: AccountMail
     hooks: UserKitHooks
+    rp_id: str | None = None
+    rp_origins: tuple[str, ...] = ()
 
     @staticmethod
     def store(uow: UnitOfWork) -> SQLMfaStore:
@@ -125,15 +142,19 @@ class SecondFactors:
         return FactorStatus(
             totp=row is not None and row.confirmed_at is not None,
             totp_pending=row is not None and row.confirmed_at is None,
+            passkeys=len(await store.passkeys(str(user.id))),
             recovery_codes_left=await store.codes_left(str(user.id)),
         )
 
     async def methods(self, uow: UnitOfWork, user: Any) -> tuple[str, ...]:
-        """The kinds of code *user*'s login takes; empty: the password alone."""
+        """The kinds of proof *user*'s login takes; empty: the password alone."""
         status = await self.status(uow, user)
-        if not status.totp:
-            return ()
-        return ("totp", "recovery_code") if status.recovery_codes_left else ("totp",)
+        found = (
+            ("totp", status.totp),
+            ("passkey", status.passkeys > 0),
+            ("recovery_code", status.enabled and status.recovery_codes_left > 0),
+        )
+        return tuple(name for name, present in found if present)
 
     async def _state(self, uow: UnitOfWork, user: Any) -> str:
         """The account and second-factor state a challenge is bound to: any code
@@ -143,7 +164,8 @@ class SecondFactors:
         row = await store.totp(str(user.id))
         step = "" if row is None else f"{row.confirmed_at is not None}:{row.last_step}"
         left = await store.codes_left(str(user.id))
-        return f"{account_state(user)}\x00{step}\x00{left}"
+        used = ",".join(sorted(p.last_challenge or "" for p in await store.passkeys(str(user.id))))
+        return f"{account_state(user)}\x00{step}\x00{left}\x00{used}"
 
     async def challenge(self, uow: UnitOfWork, user: Any) -> str:
         """A challenge for *user*'s login, valid `challenge_ttl` seconds."""
@@ -172,13 +194,24 @@ class SecondFactors:
             raise BadChallengeError()
         return user
 
-    async def spend(self, uow: UnitOfWork, user: Any, code: str | None) -> str:
-        """Check *code* (a TOTP code or a recovery code) for *user* and spend it
-        (written, not committed). Returns the method: `totp` or `recovery_code`.
+    async def spend(
+        self,
+        uow: UnitOfWork,
+        user: Any,
+        code: str | None,
+        origin: Origin,
+        passkey: dict[str, Any] | None = None,
+    ) -> str:
+        """Check *code* (a TOTP code or a recovery code) or *passkey* (an assertion
+        and its token) for *user* and spend it (written, not committed). Returns the
+        method: `totp`, `recovery_code` or `passkey`.
 
         Raises:
             WrongCodeError: missing, wrong, or used already.
         """
+        if passkey is not None:
+            await self.assert_passkey(uow, passkey, origin, owner=str(user.id))
+            return "passkey"
         if not code:
             raise WrongCodeError(missing=True)
         store, owner = self.store(uow), str(user.id)
@@ -282,8 +315,7 @@ class SecondFactors:
             SecondFactorStateError: no authenticator app is enabled.
         """
         store, owner = self.store(uow), str(user.id)
-        row = await store.totp(owner)
-        if row is None or row.confirmed_at is None:
+        if not (await self.status(uow, user)).enabled:
             raise SecondFactorStateError(enabled=False)
         codes = await self._new_codes(store, owner)
         await uow.commit()
@@ -324,3 +356,211 @@ class SecondFactors:
         left = await self.store(uow).codes_left(str(user.id))
         address = user.email
         origin.later.add(lambda: self.mail.recovery_code_used(address, left))
+
+    def party(self, origin: Origin) -> "RelyingParty":
+        """The WebAuthn relying party: the settings', else the request's own host.
+
+        Raises:
+            ConfigurationError: neither is known (outside a request, without
+                `USERKIT_WEBAUTHN_RP_ID`).
+        """
+        from fastapi_userkit._passkeys import RelyingParty
+
+        if self.rp_id is not None:
+            origins = self.rp_origins or (f"https://{self.rp_id}",)
+            return RelyingParty(self.rp_id, self.issuer, origins)
+        if origin.request is None or origin.request.url.hostname is None:
+            raise ConfigurationError("passkeys need USERKIT_WEBAUTHN_RP_ID outside a request")
+        url = origin.request.url
+        own = f"{url.scheme}://{url.netloc}"
+        return RelyingParty(url.hostname or "", self.issuer, self.rp_origins or (own,))
+
+    async def passkey_options(
+        self, uow: UnitOfWork, user: Any | None, origin: Origin
+    ) -> tuple[dict[str, Any], str]:
+        """The options of a passkey assertion, and the token that carries their
+        challenge: for *user*'s passkeys, or any passkey of the site without one.
+        """
+        from fastapi_userkit._passkeys import authentication_options, new_challenge
+
+        raw, text = new_challenge()
+        allowed = []
+        if user is not None:
+            allowed = [
+                (row.credential_id, row.transports)
+                for row in await self.store(uow).passkeys(str(user.id))
+            ]
+        options = authentication_options(self.party(origin), challenge=raw, allowed=allowed)
+        token = self.challenges.issue(
+            Purpose.PASSKEY_ASSERTION,
+            subject="-",
+            state="",
+            ttl=self.challenge_ttl,
+            challenge=text,
+        )
+        return options, token
+
+    async def assert_passkey(
+        self, uow: UnitOfWork, passkey: dict[str, Any], origin: Origin, *, owner: str | None
+    ) -> str:
+        """Verify and spend a passkey assertion (`{"token", "credential"}`), of
+        *owner*'s passkeys or, with `None`, of anyone's; return the owner's id as
+        stored (written, not committed).
+
+        Raises:
+            WrongCodeError: an unknown or foreign passkey, a bad token or signature,
+                or an assertion used already.
+        """
+        from fastapi_userkit._passkeys import (
+            credential_id_of,
+            decoded,
+            user_handle_of,
+            verify_assertion,
+        )
+
+        credential = passkey.get("credential")
+        token = passkey.get("token")
+        if not isinstance(credential, dict) or not isinstance(token, str):
+            raise WrongCodeError()
+        try:
+            claims = self.challenges.read(Purpose.PASSKEY_ASSERTION, token)
+        except BadTokenError:
+            raise WrongCodeError() from None
+        if claims.challenge is None:
+            raise WrongCodeError()
+        store = self.store(uow)
+        credential_id = credential_id_of(credential)
+        row = await store.passkey(credential_id) if credential_id is not None else None
+        if row is None or (owner is not None and row.user_id != owner):
+            raise WrongCodeError()
+        handle = user_handle_of(credential)
+        if handle is not None and handle != row.user_id:
+            raise WrongCodeError()
+        challenge = decoded(claims.challenge)
+        new_count = verify_assertion(
+            self.party(origin),
+            credential,
+            challenge,
+            public_key=row.public_key,
+            sign_count=row.sign_count,
+        )
+        digest = hashlib.sha256(challenge).hexdigest()
+        if not await store.spend_assertion(row.credential_id, row.sign_count, new_count, digest):
+            raise WrongCodeError()
+        return row.user_id
+
+    async def begin_passkey(
+        self, uow: UnitOfWork, user: Any, origin: Origin
+    ) -> tuple[dict[str, Any], str]:
+        """The options of a new passkey for *user*, and the token carrying their
+        challenge (bound to *user*'s account state).
+        """
+        from fastapi_userkit._passkeys import new_challenge, registration_options
+
+        raw, text = new_challenge()
+        existing = [
+            (row.credential_id, row.transports)
+            for row in await self.store(uow).passkeys(str(user.id))
+        ]
+        options = registration_options(
+            self.party(origin),
+            user_id=str(user.id),
+            user_name=user.email,
+            challenge=raw,
+            existing=existing,
+        )
+        token = self.challenges.issue(
+            Purpose.PASSKEY_REGISTRATION,
+            subject=str(user.id),
+            state=account_state(user),
+            ttl=self.challenge_ttl,
+            challenge=text,
+        )
+        return options, token
+
+    async def add_passkey(
+        self,
+        uow: UnitOfWork,
+        user: Any,
+        token: str,
+        credential: dict[str, Any],
+        name: str,
+        origin: Origin,
+    ) -> tuple[PasskeyRow, list[str] | None]:
+        """Verify a registration of *user* and store the passkey (commits). Returns
+        it and, when it is the user's first second factor, their recovery codes
+        (shown this once).
+
+        Raises:
+            BadChallengeError: the token is unknown, expired, another user's, or the
+                account changed since.
+            WrongCodeError: the registration does not verify.
+            SecondFactorStateError: the passkey is registered already.
+        """
+        from fastapi_userkit._passkeys import decoded, verify_registration
+
+        try:
+            claims = self.challenges.read(Purpose.PASSKEY_REGISTRATION, token)
+        except BadTokenError:
+            raise BadChallengeError() from None
+        if (
+            claims.subject != str(user.id)
+            or claims.challenge is None
+            or not claims.bound_to(Purpose.PASSKEY_REGISTRATION, account_state(user))
+        ):
+            raise BadChallengeError()
+        verified = verify_registration(self.party(origin), credential, decoded(claims.challenge))
+        store, owner = self.store(uow), str(user.id)
+        if await store.passkey(verified.credential_id) is not None:
+            raise SecondFactorStateError(enabled=True)
+        first = not (await self.status(uow, user)).enabled
+        row = PasskeyRow(
+            credential_id=verified.credential_id,
+            user_id=owner,
+            public_key=verified.public_key,
+            sign_count=verified.sign_count,
+            name=name,
+            transports=verified.transports,
+            created_at=datetime.now(UTC),
+        )
+        await store.add_passkey(row)
+        codes = await self._new_codes(store, owner) if first else None
+        await uow.commit()
+        address = user.email
+        origin.later.add(lambda: self.mail.second_factor_added(address))
+        await run_after_hook(
+            "on_after_mfa_enabled", self.hooks.on_after_mfa_enabled(user, origin.request)
+        )
+        await record(
+            self.hooks, origin, SecurityEventName.MFA_ENABLE, "success", user=user, reason="passkey"
+        )
+        return row, codes
+
+    async def passkeys(self, uow: UnitOfWork, user: Any) -> list[PasskeyRow]:
+        """*user*'s passkeys, oldest first."""
+        return await self.store(uow).passkeys(str(user.id))
+
+    async def remove_passkey(
+        self, uow: UnitOfWork, user: Any, credential_id: str, origin: Origin
+    ) -> None:
+        """Remove one passkey of *user* (commits); with no second factor left, the
+        recovery codes go too.
+
+        Raises:
+            PasskeyNotFoundError: *user* has no passkey with this id.
+        """
+        store, owner = self.store(uow), str(user.id)
+        if not await store.remove_passkey(owner, credential_id):
+            raise PasskeyNotFoundError()
+        last = not (await self.status(uow, user)).enabled
+        if last:
+            await store.forget(owner)
+        await uow.commit()
+        address = user.email
+        origin.later.add(lambda: self.mail.second_factor_removed(address))
+        if last:
+            await run_after_hook(
+                "on_after_mfa_disabled", self.hooks.on_after_mfa_disabled(user, origin.request)
+            )
+        disable = SecurityEventName.MFA_DISABLE
+        await record(self.hooks, origin, disable, "success", user=user, reason="passkey")

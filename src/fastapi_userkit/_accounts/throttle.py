@@ -185,6 +185,22 @@ class Throttle:
             await self._release(counted)
             raise
 
+    async def reserve_ip(self, origin: Origin) -> list[str]:
+        """Count a login that names no account before it is checked (a passkey
+        login) on the client IP's login counter alone.
+
+        Raises:
+            TooManyRequestsError: the counter is full; nothing stays counted.
+        """
+        if not self.enabled or origin.ip is None:
+            return []
+        keys = [(f"login:ip:{origin.ip}", self.limits["login_ip"])]
+        counted, refused = await self._count_in_order(keys)
+        if refused is None:
+            return counted
+        await self._release(counted)  # refused unchecked: not a guess
+        raise TooManyRequestsError(refused.retry_after)
+
     async def give_back(self, counted: list[str]) -> None:
         """Take back an attempt that was no guess, without trusting its IP: a right
         password whose login still waits for its second factor.

@@ -1,22 +1,26 @@
 """Second factors in SQL, in the users' database.
 
-Two tables, plain SQLAlchemy types, user ids stored as strings (as in the session
-and role tables): `userkit_totp` (one authenticator app per user: its sealed
-secret, whether it is confirmed, and the last time step accepted) and
-`userkit_recovery_code` (the keyed hashes of a user's recovery codes, each
-marked when used). Every write that spends a code is one conditional `UPDATE`,
-so two requests racing with the same code cannot both succeed.
+Three tables, plain SQLAlchemy types, user ids stored as strings (as in the
+session and role tables): `userkit_totp` (one authenticator app per user: its
+sealed secret, whether it is confirmed, and the last time step accepted),
+`userkit_recovery_code` (the keyed hashes of a user's recovery codes, each marked
+when used) and `userkit_passkey` (WebAuthn credentials: their public keys, not a
+secret). Every write that spends a code or an assertion is one conditional
+`UPDATE`, so two requests racing with the same one cannot both succeed.
 """
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, String, delete, func, select, update
+from sqlalchemy import BigInteger, String, Text, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fastapi_userkit.db.models import Timestamp
 
-__all__ = ["MFA_TABLES", "MfaBase", "RecoveryCodeRow", "SQLMfaStore", "TotpRow"]
+__all__ = ["MFA_TABLES", "MfaBase", "PasskeyRow", "RecoveryCodeRow", "SQLMfaStore", "TotpRow"]
+
+CREDENTIAL_ID_LENGTH = 344
+"""A credential id of up to 256 bytes, in unpadded base64url."""
 
 
 class MfaBase(DeclarativeBase):
@@ -51,7 +55,27 @@ class RecoveryCodeRow(MfaBase):
     used_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
 
 
-MFA_TABLES = [TotpRow.__table__, RecoveryCodeRow.__table__]
+class PasskeyRow(MfaBase):
+    """One WebAuthn credential of one user (`userkit_passkey`)."""
+
+    __tablename__ = "userkit_passkey"
+
+    credential_id: Mapped[str] = mapped_column(String(CREDENTIAL_ID_LENGTH), primary_key=True)
+    """The credential's id, base64url."""
+    user_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    public_key: Mapped[str] = mapped_column(Text, nullable=False)
+    """The COSE public key, base64url."""
+    sign_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    transports: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    """Comma-separated, as the browser reported them (`internal,hybrid`)."""
+    created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    last_challenge: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """SHA-256 of the last challenge it answered: the same assertion never counts twice."""
+
+
+MFA_TABLES = [TotpRow.__table__, RecoveryCodeRow.__table__, PasskeyRow.__table__]
 
 
 def _changed(result: object) -> int:
@@ -152,10 +176,58 @@ class SQLMfaStore:
         )
         return int(count or 0)
 
+    async def passkeys(self, user_id: str) -> list[PasskeyRow]:
+        """The passkeys of *user_id*, oldest first."""
+        rows = await self.session.scalars(
+            select(PasskeyRow)
+            .where(PasskeyRow.user_id == user_id)
+            .order_by(PasskeyRow.created_at, PasskeyRow.credential_id)
+            .execution_options(populate_existing=True)
+        )
+        return list(rows)
+
+    async def passkey(self, credential_id: str) -> PasskeyRow | None:
+        """The passkey with this credential id, whoever owns it, or `None`."""
+        return await self.session.get(PasskeyRow, credential_id, populate_existing=True)
+
+    async def add_passkey(self, row: PasskeyRow) -> None:
+        """Store a new passkey (an `IntegrityError` on flush if its id is taken)."""
+        self.session.add(row)
+        await self.session.flush()
+
+    async def spend_assertion(
+        self, credential_id: str, sign_count: int, new_count: int, challenge: str
+    ) -> bool:
+        """Record a verified assertion of the passkey *credential_id*; `False` if it
+        answered this *challenge* (SHA-256) already, or another assertion got in first.
+        """
+        result = await self.session.execute(
+            update(PasskeyRow)
+            .where(
+                PasskeyRow.credential_id == credential_id,
+                PasskeyRow.sign_count == sign_count,
+                (PasskeyRow.last_challenge.is_(None)) | (PasskeyRow.last_challenge != challenge),
+            )
+            .values(sign_count=new_count, last_used_at=datetime.now(UTC), last_challenge=challenge)
+        )
+        return _changed(result) == 1
+
+    async def remove_passkey(self, user_id: str, credential_id: str) -> bool:
+        """Remove one passkey of *user_id*; `False` if they have none with this id."""
+        result = await self.session.execute(
+            delete(PasskeyRow).where(
+                PasskeyRow.user_id == user_id, PasskeyRow.credential_id == credential_id
+            )
+        )
+        return _changed(result) > 0
+
     async def forget(self, user_id: str) -> bool:
         """Remove every second factor of *user_id*; `False` if there was none."""
         removed = await self.remove_totp(user_id)
-        result = await self.session.execute(
+        codes = await self.session.execute(
             delete(RecoveryCodeRow).where(RecoveryCodeRow.user_id == user_id)
         )
-        return removed or _changed(result) > 0
+        passkeys = await self.session.execute(
+            delete(PasskeyRow).where(PasskeyRow.user_id == user_id)
+        )
+        return removed or _changed(codes) > 0 or _changed(passkeys) > 0

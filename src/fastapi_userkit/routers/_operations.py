@@ -204,6 +204,47 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
         "Whether an authenticator app is enabled or waiting for its first code, and how "
         "many recovery codes are left.",
     ),
+    "mfa:passkey_options": (
+        "passkey_options",
+        "Get a passkey challenge",
+        "The options of `navigator.credentials.get()` and the token carrying their "
+        "challenge: for a passkey login, the second step of a login, or a "
+        "re-authentication.",
+    ),
+    "mfa:passkeys": (
+        "list_passkeys",
+        "List your passkeys",
+        "The caller's passkeys, oldest first.",
+    ),
+    "mfa:passkey_registration_options": (
+        "passkey_registration_options",
+        "Start adding a passkey",
+        "The options of `navigator.credentials.create()` and the token carrying their "
+        "challenge. Needs a recent login.",
+    ),
+    "mfa:add_passkey": (
+        "add_passkey",
+        "Add a passkey",
+        "Checks the browser's answer and stores the passkey; the first second factor "
+        "also gets recovery codes, shown once. Needs a recent login.",
+    ),
+    "mfa:remove_passkey": (
+        "remove_passkey",
+        "Remove a passkey",
+        "Removes one passkey; with no second factor left, the recovery codes go too. "
+        "Needs a recent login.",
+    ),
+    "auth:jwt.login_passkey": (
+        "login_passkey",
+        "Log in with a passkey",
+        "A passwordless login: the passkey's answer to a challenge of "
+        "`passkey_options` names and proves the user; answers the tokens.",
+    ),
+    "auth:cookie.login_passkey": (
+        "cookie_login_passkey",
+        "Log in with a passkey (cookies)",
+        "As `login_passkey`, with the tokens in cookies.",
+    ),
     "mfa:totp": (
         "start_totp",
         "Start adding an authenticator app",
@@ -224,8 +265,8 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
     "mfa:remove": (
         "remove_second_factors",
         "Remove your second factors",
-        "Removes the authenticator app and the recovery codes: the password alone logs in "
-        "again. Needs a recent login.",
+        "Removes the authenticator app, the passkeys and the recovery codes: the password "
+        "alone logs in again. Needs a recent login.",
     ),
     "mfa:reset": (
         "reset_second_factors",

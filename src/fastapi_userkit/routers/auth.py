@@ -37,6 +37,7 @@ from fastapi_userkit.schemas import (
     BearerResponse,
     LoginRequest,
     MfaLoginRequest,
+    PasskeyAssertion,
     Reauthentication,
     RefreshRequest,
     TokenResponse,
@@ -184,18 +185,59 @@ async def read_login_body(request: Request) -> LoginRequest | RefreshRequest:
     return _validated(LoginRequest, {k: v for k, v in raw.items() if v is not None})  # type: ignore[no-any-return]
 
 
+_MFA_TOKEN = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 8192,
+    "description": "The `mfa_token` of the password step's `LOGIN_MFA_REQUIRED` answer.",
+}
+_CODE = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 64,
+    "description": "A code from the authenticator app, or an unused recovery code.",
+    "example": "123456",
+}
 MFA_LOGIN_OPENAPI: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": MfaLoginRequest.model_json_schema()},
+            "application/json": {
+                "schema": {
+                    "title": "Second step (JSON)",
+                    "type": "object",
+                    "properties": {
+                        "mfa_token": _MFA_TOKEN,
+                        "code": _CODE,
+                        "passkey": {
+                            "type": "object",
+                            "description": "Instead of a code: a passkey's answer.",
+                            "properties": {
+                                "token": {"type": "string", "minLength": 1, "maxLength": 8192},
+                                "credential": {"type": "object"},
+                            },
+                            "required": ["token", "credential"],
+                            "additionalProperties": False,
+                        },
+                    },
+                    "required": ["mfa_token"],
+                    "oneOf": [{"required": ["code"]}, {"required": ["passkey"]}],
+                    "additionalProperties": False,
+                }
+            },
             "application/x-www-form-urlencoded": {
-                "schema": {**MfaLoginRequest.model_json_schema(), **_FORM_EXTRAS}
+                "schema": {
+                    "title": "Second step (form)",
+                    "type": "object",
+                    "properties": {"mfa_token": _MFA_TOKEN, "code": _CODE},
+                    "required": ["mfa_token", "code"],
+                    **_FORM_EXTRAS,
+                }
             },
         },
     }
 }
-"""The body of the second step of a login: JSON or a form, with the same fields."""
+"""The body of the second step of a login: JSON (a code or a passkey) or a form (a code)."""
 
 
 async def read_mfa_body(request: Request) -> MfaLoginRequest:
@@ -238,13 +280,23 @@ MFA_REFUSED = refused(
 )
 """The 400 of a second step that failed."""
 REAUTHENTICATION_REFUSED = refused(
-    "Wrong password (`CURRENT_PASSWORD_INVALID`); for a user with a second factor, "
-    "no code (`MFA_CODE_REQUIRED`) or a wrong or spent one (`MFA_CODE_INVALID`).",
+    "Wrong or missing password (`CURRENT_PASSWORD_INVALID`); for a user with a second "
+    "factor, no code or passkey (`MFA_CODE_REQUIRED`) or a wrong or spent one "
+    "(`MFA_CODE_INVALID`).",
     ErrorCode.CURRENT_PASSWORD_INVALID,
     ErrorCode.MFA_CODE_REQUIRED,
     ErrorCode.MFA_CODE_INVALID,
 )
 """The 400 of a re-authentication that failed."""
+PASSKEY_LOGIN_REFUSED = refused(
+    "The passkey is unknown, its answer does not verify or was used already "
+    "(`MFA_CODE_INVALID`), its user is gone or inactive (`LOGIN_BAD_CREDENTIALS`), or "
+    "verified logins are required (`LOGIN_USER_NOT_VERIFIED`).",
+    ErrorCode.MFA_CODE_INVALID,
+    ErrorCode.LOGIN_BAD_CREDENTIALS,
+    ErrorCode.LOGIN_USER_NOT_VERIFIED,
+)
+"""The 400 of a passkey login that failed."""
 
 
 def token_request_error(error: RequestValidationError | HTTPException) -> JSONResponse:
@@ -351,10 +403,27 @@ def create_auth_router(
                 if isinstance(error, HTTPException) and error.status_code == 413:
                     raise
                 return token_request_error(error)
+            passkey = body.passkey.model_dump() if body.passkey is not None else None
             try:
-                return await login.complete(uow, body.mfa_token, body.code, origin, token_answer)
+                return await login.complete(
+                    uow, body.mfa_token, body.code, origin, token_answer, passkey
+                )
             except UserKitError as error:
                 return error_body(error, Flow.LOGIN)
+
+        @router.post(
+            "/jwt/login/passkey",
+            response_model=TokenResponse,
+            name="auth:jwt.login_passkey",
+            responses=answers(THROTTLED, SESSIONS, {400: PASSKEY_LOGIN_REFUSED}),
+        )
+        async def log_in_with_passkey(
+            body: PasskeyAssertion,
+            uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+            origin: Annotated[Origin, Depends(deps.origin)],
+        ) -> Response:
+            with answering(Flow.LOGIN):
+                return await login.log_in_with_passkey(uow, body.model_dump(), origin, token_answer)
 
     @router.post(
         "/jwt/reauthenticate",
@@ -372,8 +441,9 @@ def create_auth_router(
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Response:
+        passkey = body.passkey.model_dump() if body.passkey is not None else None
         with answering(Flow.ACCOUNT):
-            token = await login.reauthenticate(uow, auth, body.password, body.code, origin)
+            token = await login.reauthenticate(uow, auth, body.password, body.code, origin, passkey)
         answer = BearerResponse(access_token=token, expires_in=sessions.access_tokens.ttl)
         return JSONResponse(answer.model_dump(), headers=dict(NO_STORE))
 

@@ -1,4 +1,6 @@
-"""Cookie login sessions: `/auth/cookie/login`, `/refresh` and `/logout` (all 204)."""
+"""Cookie login sessions: `/auth/cookie/login` (and its second step, and passkey
+logins), `/refresh`, `/logout` and `/reauthenticate` (all 204).
+"""
 
 from typing import Annotated, Any
 
@@ -28,13 +30,19 @@ from fastapi_userkit.routers.auth import (
     LOGIN_OPENAPI,
     MFA_LOGIN_OPENAPI,
     MFA_REFUSED,
+    PASSKEY_LOGIN_REFUSED,
     REAUTHENTICATION_REFUSED,
     REFRESH_REFUSED,
     UNREADABLE,
     read_login_body,
     read_mfa_body,
 )
-from fastapi_userkit.schemas import LoginRequest, Reauthentication, TokenResponse
+from fastapi_userkit.schemas import (
+    LoginRequest,
+    PasskeyAssertion,
+    Reauthentication,
+    TokenResponse,
+)
 
 
 def create_cookie_router(
@@ -132,8 +140,39 @@ def create_cookie_router(
         ) -> Response:
             cookies.check_origin(request)  # login CSRF
             body = await read_mfa_body(request)
+            passkey = body.passkey.model_dump() if body.passkey is not None else None
             with answering(Flow.LOGIN):
-                return await login.complete(uow, body.mfa_token, body.code, origin, cookie_answer)
+                return await login.complete(
+                    uow, body.mfa_token, body.code, origin, cookie_answer, passkey
+                )
+
+        @router.post(
+            "/cookie/login/passkey",
+            status_code=status.HTTP_204_NO_CONTENT,
+            name="auth:cookie.login_passkey",
+            responses=answers(
+                THROTTLED,
+                SESSIONS,
+                {
+                    400: PASSKEY_LOGIN_REFUSED,
+                    403: refused(
+                        "The request comes from another site (login CSRF).",
+                        ErrorCode.CSRF_FAILED,
+                    ),
+                },
+            ),
+        )
+        async def cookie_log_in_with_passkey(
+            request: Request,
+            body: PasskeyAssertion,
+            uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
+            origin: Annotated[Origin, Depends(deps.origin)],
+        ) -> Response:
+            cookies.check_origin(request)  # login CSRF
+            with answering(Flow.LOGIN):
+                return await login.log_in_with_passkey(
+                    uow, body.model_dump(), origin, cookie_answer
+                )
 
     @router.post(
         "/cookie/reauthenticate",
@@ -149,8 +188,9 @@ def create_cookie_router(
         uow: Annotated[UnitOfWork, Depends(deps.unit_of_work)],
         origin: Annotated[Origin, Depends(deps.origin)],
     ) -> Response:
+        passkey = body.passkey.model_dump() if body.passkey is not None else None
         with answering(Flow.ACCOUNT):
-            token = await login.reauthenticate(uow, auth, body.password, body.code, origin)
+            token = await login.reauthenticate(uow, auth, body.password, body.code, origin, passkey)
         response = Response(status_code=status.HTTP_204_NO_CONTENT, headers=dict(NO_STORE))
         cookies.set_access(response, token, access_ttl)
         return response

@@ -1,4 +1,4 @@
-"""fastapi-userkit second-factor tables: authenticator apps and recovery codes.
+"""fastapi-userkit second-factor tables: authenticator apps, recovery codes, passkeys.
 
 Needed with `USERKIT_MFA_ENABLED=true`. Written to match
 `alembic revision --autogenerate --rev-id 0003 -m "userkit second factors"` against
@@ -43,8 +43,26 @@ def upgrade() -> None:
         sa.Column("used_at", TIMESTAMP, nullable=True),
         sa.PrimaryKeyConstraint("user_id", "code_hash"),
     )
+    op.create_table(
+        "userkit_passkey",
+        sa.Column("credential_id", sa.String(length=344), nullable=False),
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("public_key", sa.Text(), nullable=False),
+        sa.Column("sign_count", sa.BigInteger(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("transports", sa.String(length=255), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("last_used_at", TIMESTAMP, nullable=True),
+        sa.Column("last_challenge", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("credential_id"),
+    )
+    op.create_index(
+        op.f("ix_userkit_passkey_user_id"), "userkit_passkey", ["user_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_userkit_passkey_user_id"), table_name="userkit_passkey")
+    op.drop_table("userkit_passkey")
     op.drop_table("userkit_recovery_code")
     op.drop_table("userkit_totp")
