@@ -195,6 +195,29 @@ class TestEnrolment:
         assert ("mfa_disable", "success", None) in hooks.events
 
 
+class TestKeyRotation:
+    async def test_an_old_key_still_opens_and_the_secret_moves_to_the_new_one(
+        self, make_host: Any, make_settings: Any, clock: Clock
+    ) -> None:
+        old, new = (
+            "8d2f6b0a4c9e1f3b7d5a2c8e6f0b4d9a1c3e5f7b",
+            "1b7e3d9f5a2c8e4b6d0f2a9c7e1b3d5f8a6c4e2b",
+        )
+        first = await make_host(settings=make_settings(mfa_enabled=True, mfa_encryption_key=old))
+        _, secret, _ = await enrolled(first, clock)
+        rotated = await make_host(
+            settings=make_settings(
+                mfa_enabled=True, mfa_encryption_key=new, previous_mfa_encryption_keys=[old]
+            )
+        )
+        challenge = (await password_step(rotated))["mfa_token"]
+        assert (await second_step(rotated, challenge, clock.code(secret))).status_code == 200
+        only_new = await make_host(settings=make_settings(mfa_enabled=True, mfa_encryption_key=new))
+        clock.advance()
+        challenge = (await password_step(only_new))["mfa_token"]
+        assert (await second_step(only_new, challenge, clock.code(secret))).status_code == 200
+
+
 class TestTwoStepLogin:
     async def test_the_password_step_gives_a_challenge_and_no_token(
         self, mfa: Host, clock: Clock
@@ -621,3 +644,34 @@ class TestSecurityEvents:
             (SecurityEventName.LOGIN.value, "failure", "invalid_code"),
             (SecurityEventName.LOGIN.value, "success", "recovery_code"),
         ]
+
+
+class TestConfiguration:
+    def test_an_ephemeral_key_is_warned_about(self, caplog: pytest.LogCaptureFixture) -> None:
+        from fastapi_userkit import UserKitSettings, include_user_router
+
+        with caplog.at_level("WARNING", logger="fastapi_userkit"):
+            include_user_router(
+                FastAPI(),
+                settings=UserKitSettings(mfa_enabled=True, database_url="sqlite+aiosqlite://"),
+            )
+        assert "USERKIT_MFA_ENCRYPTION_KEY" in caplog.text
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="fastapi_userkit"):
+            include_user_router(
+                FastAPI(),
+                settings=UserKitSettings(
+                    mfa_enabled=True,
+                    database_url="sqlite+aiosqlite://",
+                    mfa_encryption_key="3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e2b4d6f0a9c1e3b5d",
+                ),
+            )
+        assert "USERKIT_MFA_ENCRYPTION_KEY" not in caplog.text
+
+    def test_a_weak_encryption_key_is_refused(self) -> None:
+        from pydantic import ValidationError
+
+        from fastapi_userkit import UserKitSettings
+
+        with pytest.raises(ValidationError, match="mfa_encryption_key"):
+            UserKitSettings(mfa_encryption_key="changeme-changeme-changeme-changeme")

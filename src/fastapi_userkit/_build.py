@@ -310,6 +310,12 @@ def encryption_keys(settings: UserKitSettings, secret: str | None) -> list[bytes
     if settings.mfa_encryption_key is not None:
         given = [settings.mfa_encryption_key, *settings.previous_mfa_encryption_keys]
         return [key.get_secret_value().encode() for key in given]
+    if settings.secret_key is None and secret is not None:
+        logger.warning(
+            "USERKIT_MFA_ENABLED=true with an ephemeral signing key: the TOTP secrets "
+            "users enrol will not decrypt after a restart. Set USERKIT_MFA_ENCRYPTION_KEY "
+            "(or USERKIT_SECRET_KEY)."
+        )
     if secret is None:
         raise ConfigurationError(
             "USERKIT_MFA_ENABLED=true with an asymmetric algorithm needs "
