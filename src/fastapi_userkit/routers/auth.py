@@ -146,6 +146,35 @@ def _validated(model: type[Any], raw: Any) -> Any:
         raise RequestValidationError(errors) from None
 
 
+async def _json_or_form(request: Request) -> tuple[Any, dict[str, str] | None]:
+    """The parsed JSON body (and `None`), or `None` and the form's text fields.
+
+    Raises:
+        RequestValidationError: malformed JSON (422).
+        HTTPException: 415 for another content type, 400 for a form the parser
+            refuses (more than 16 fields, a file, a malformed multipart body).
+    """
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            return json.loads(await request.body()), None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
+            ) from exc
+    if content_type not in _FORM_TYPES:
+        raise http_error(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
+    try:
+        async with request.form(max_files=0, max_fields=_FORM_MAX_FIELDS) as form:
+            return None, {key: value for key, value in form.items() if isinstance(value, str)}
+    except StarletteHTTPException as exc:
+        if exc.status_code != status.HTTP_400_BAD_REQUEST:  # a 413 from the body limit
+            raise
+        # The parser's own refusal (too many fields, a file, a malformed multipart
+        # body) would be a free-text 400, without the RFC 6749 `error`.
+        raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.FORM_INVALID) from None
+
+
 async def read_login_body(request: Request) -> LoginRequest | RefreshRequest:
     """Parse the login body: a form (password or refresh-token grant) or JSON.
 
@@ -154,26 +183,9 @@ async def read_login_body(request: Request) -> LoginRequest | RefreshRequest:
         HTTPException: 415 for another content type, 400 for another grant type or
             a form the parser refuses (more than 16 fields, a file).
     """
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type == "application/json":
-        try:
-            raw = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise RequestValidationError(
-                [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
-            ) from exc
+    raw, fields = await _json_or_form(request)
+    if fields is None:
         return _validated(LoginRequest, raw)  # type: ignore[no-any-return]
-    if content_type not in _FORM_TYPES:
-        raise http_error(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
-    try:
-        async with request.form(max_files=0, max_fields=_FORM_MAX_FIELDS) as form:
-            fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    except StarletteHTTPException as exc:
-        if exc.status_code != status.HTTP_400_BAD_REQUEST:  # a 413 from the body limit
-            raise
-        # The parser's own refusal (too many fields, a file, a malformed multipart
-        # body) would be a free-text 400, without the RFC 6749 `error`.
-        raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.FORM_INVALID) from None
     grant_type = fields.get("grant_type") or "password"
     if grant_type == "refresh_token":
         return _validated(  # type: ignore[no-any-return]
@@ -241,33 +253,18 @@ MFA_LOGIN_OPENAPI: dict[str, Any] = {
 
 
 async def read_mfa_body(request: Request) -> MfaLoginRequest:
-    """Parse the second step's body: JSON or a form with `mfa_token` and `code`.
+    """Parse the second step's body: JSON (a code or a passkey) or a form with
+    `mfa_token` and `code`.
 
     Raises:
         RequestValidationError: malformed JSON or missing fields (422).
         HTTPException: 415 for another content type, 400 for a form the parser
             refuses.
     """
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type == "application/json":
-        try:
-            raw = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise RequestValidationError(
-                [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
-            ) from exc
-        return _validated(MfaLoginRequest, raw)  # type: ignore[no-any-return]
-    if content_type not in _FORM_TYPES:
-        raise http_error(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
-    try:
-        async with request.form(max_files=0, max_fields=_FORM_MAX_FIELDS) as form:
-            fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    except StarletteHTTPException as exc:
-        if exc.status_code != status.HTTP_400_BAD_REQUEST:
-            raise
-        raise http_error(status.HTTP_400_BAD_REQUEST, ErrorCode.FORM_INVALID) from None
-    wanted = {name: fields[name] for name in ("mfa_token", "code") if name in fields}
-    return _validated(MfaLoginRequest, wanted)  # type: ignore[no-any-return]
+    raw, fields = await _json_or_form(request)
+    if fields is not None:
+        raw = {name: fields[name] for name in ("mfa_token", "code") if name in fields}
+    return _validated(MfaLoginRequest, raw)  # type: ignore[no-any-return]
 
 
 MFA_REFUSED = refused(
