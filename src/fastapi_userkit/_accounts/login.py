@@ -93,7 +93,9 @@ class Login:
                 )
                 await self._failed(origin, error.user_id, "invalid_credentials")
                 raise
-            methods = await self.factors.methods(uow, user) if self.factors else ()
+            methods, challenge = (
+                await self.factors.login_challenge(uow, user) if self.factors else ((), "")
+            )
         if methods:
             # Not a guess, but not a login yet: the IP earns no trust and the
             # account's counters are not cleared until the second factor.
@@ -109,7 +111,6 @@ class Login:
             raise UnverifiedLoginError()
         if methods:
             assert self.factors is not None  # noqa: S101 - methods come from the factors
-            challenge = await self.factors.challenge(uow, user)
             await record(self.hooks, origin, SecurityEventName.MFA_CHALLENGE, "success", user=user)
             raise SecondFactorRequiredError(challenge, self.factors.challenge_ttl, methods)
         return await self._open(uow, user, origin, respond)

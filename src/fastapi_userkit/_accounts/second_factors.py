@@ -18,6 +18,7 @@ import hashlib
 import io
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from fastapi_userkit._accounts.notices import AccountMail
 from fastapi_userkit._action_tokens import ActionTokenCodec, Purpose, account_state
 from fastapi_userkit._totp import is_code, matching_step, new_secret, provisioning_uri
 from fastapi_userkit.db.database import UnitOfWork
-from fastapi_userkit.db.mfa import PasskeyRow, SQLMfaStore
+from fastapi_userkit.db.mfa import PasskeyRow, SQLMfaStore, TotpRow
 from fastapi_userkit.events import SecurityEventName
 from fastapi_userkit.exceptions import (
     BadChallengeError,
@@ -80,6 +81,43 @@ class FactorStatus:
         """Whether logins take a second factor."""
         return self.totp or self.passkeys > 0
 
+    def methods(self) -> tuple[str, ...]:
+        """The kinds of proof a login takes; empty: the password alone."""
+        found = (
+            ("totp", self.totp),
+            ("passkey", self.passkeys > 0),
+            ("recovery_code", self.enabled and self.recovery_codes_left > 0),
+        )
+        return tuple(name for name, present in found if present)
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The second-factor rows of one user, as read."""
+
+    totp: TotpRow | None
+    passkeys: list[PasskeyRow]
+    codes_left: int
+
+    def status(self) -> FactorStatus:
+        row = self.totp
+        return FactorStatus(
+            totp=row is not None and row.confirmed_at is not None,
+            totp_pending=row is not None and row.confirmed_at is None,
+            passkeys=len(self.passkeys),
+            recovery_codes_left=self.codes_left,
+        )
+
+    def state(self, user: Any) -> str:
+        """The account and second-factor state a challenge is bound to: any code
+        accepted since (a later TOTP step, one recovery code fewer, a passkey's new
+        challenge) spends it.
+        """
+        row = self.totp
+        step = "" if row is None else f"{row.confirmed_at is not None}:{row.last_step}"
+        used = ",".join(sorted(p.last_challenge or "" for p in self.passkeys))
+        return f"{account_state(user)}\x00{step}\x00{self.codes_left}\x00{used}"
+
 
 def normalized(code: str) -> str:
     """A code as typed, without spaces or dashes, in lower case."""
@@ -119,7 +157,7 @@ class SecondFactors:
     """
 
     users: StoreFactory
-    parse_id: Any
+    parse_id: Callable[[str], Any]
     box: "SecretBox"
     challenges: ActionTokenCodec
     challenge_ttl: int
@@ -135,46 +173,38 @@ class SecondFactors:
         """The second-factor tables inside *uow*."""
         return SQLMfaStore(uow.session)
 
+    async def _read(self, uow: UnitOfWork, user: Any) -> _Found:
+        """*user*'s second-factor rows: the authenticator app, the passkeys and how
+        many recovery codes are left.
+        """
+        store, owner = self.store(uow), str(user.id)
+        return _Found(
+            await store.totp(owner), await store.passkeys(owner), await store.codes_left(owner)
+        )
+
     async def status(self, uow: UnitOfWork, user: Any) -> FactorStatus:
         """What second factors *user* has."""
-        store = self.store(uow)
-        row = await store.totp(str(user.id))
-        return FactorStatus(
-            totp=row is not None and row.confirmed_at is not None,
-            totp_pending=row is not None and row.confirmed_at is None,
-            passkeys=len(await store.passkeys(str(user.id))),
-            recovery_codes_left=await store.codes_left(str(user.id)),
-        )
+        return (await self._read(uow, user)).status()
 
     async def methods(self, uow: UnitOfWork, user: Any) -> tuple[str, ...]:
         """The kinds of proof *user*'s login takes; empty: the password alone."""
-        status = await self.status(uow, user)
-        found = (
-            ("totp", status.totp),
-            ("passkey", status.passkeys > 0),
-            ("recovery_code", status.enabled and status.recovery_codes_left > 0),
-        )
-        return tuple(name for name, present in found if present)
+        return (await self._read(uow, user)).status().methods()
 
-    async def _state(self, uow: UnitOfWork, user: Any) -> str:
-        """The account and second-factor state a challenge is bound to: any code
-        accepted since (a later TOTP step, one recovery code fewer) spends it.
+    async def login_challenge(self, uow: UnitOfWork, user: Any) -> tuple[tuple[str, ...], str]:
+        """The kinds of proof *user*'s login takes and, when there are any, the
+        challenge of the second step (valid `challenge_ttl` seconds), from one read.
         """
-        store = self.store(uow)
-        row = await store.totp(str(user.id))
-        step = "" if row is None else f"{row.confirmed_at is not None}:{row.last_step}"
-        left = await store.codes_left(str(user.id))
-        used = ",".join(sorted(p.last_challenge or "" for p in await store.passkeys(str(user.id))))
-        return f"{account_state(user)}\x00{step}\x00{left}\x00{used}"
-
-    async def challenge(self, uow: UnitOfWork, user: Any) -> str:
-        """A challenge for *user*'s login, valid `challenge_ttl` seconds."""
-        return self.challenges.issue(
+        found = await self._read(uow, user)
+        methods = found.status().methods()
+        if not methods:
+            return (), ""
+        token = self.challenges.issue(
             Purpose.MFA_CHALLENGE,
             subject=str(user.id),
-            state=await self._state(uow, user),
+            state=found.state(user),
             ttl=self.challenge_ttl,
         )
+        return methods, token
 
     async def challenged(self, uow: UnitOfWork, token: str) -> Any:
         """The user whose login *token* challenges.
@@ -190,7 +220,8 @@ class SecondFactors:
             raise BadChallengeError() from None
         if user is None or not user.is_active:
             raise BadChallengeError()
-        if not claims.bound_to(Purpose.MFA_CHALLENGE, await self._state(uow, user)):
+        state = (await self._read(uow, user)).state(user)
+        if not claims.bound_to(Purpose.MFA_CHALLENGE, state):
             raise BadChallengeError()
         return user
 
