@@ -97,6 +97,19 @@ class TestRegistration:
         )
         assert (answer.status_code, answer.json()["detail"]) == (400, "MFA_CHALLENGE_INVALID")
 
+    async def test_a_malformed_registration_is_a_400(self, mfa: Host) -> None:
+        headers = await mfa.headers()
+        offered = (await mfa.client.post("/auth/mfa/passkey-options", headers=headers)).json()
+        good = SoftAuthenticator().create(offered["options"])
+        for response in ("x", [], None, {"attestationObject": "%%%", "clientDataJSON": "e30"}):
+            bad = {**good, "response": response}
+            answer = await mfa.client.post(
+                "/auth/mfa/passkeys",
+                headers=headers,
+                json={"token": offered["token"], "credential": bad},
+            )
+            assert (answer.status_code, answer.json()["detail"]) == (400, "MFA_CODE_INVALID")
+
     async def test_a_user_without_verification_is_refused(self, mfa: Host) -> None:
         headers = await mfa.headers()
         offered = (await mfa.client.post("/auth/mfa/passkey-options", headers=headers)).json()
@@ -191,6 +204,15 @@ class TestPasswordless:
         wrong_site.user_handle, wrong_site.sign_count = key.user_handle, key.sign_count + 5
         phished = await assertion(mfa, wrong_site)
         assert (await mfa.client.post("/auth/jwt/login/passkey", json=phished)).status_code == 400
+
+    async def test_a_malformed_answer_of_a_known_passkey_is_a_400(self, mfa: Host) -> None:
+        key = SoftAuthenticator()
+        await add_passkey(mfa, await mfa.headers(), key)
+        good = await assertion(mfa, key)
+        for response in ("x", [], {"userHandle": 5}, {"clientDataJSON": "%%%"}, None):
+            bad = {**good, "credential": {**good["credential"], "response": response}}
+            answer = await mfa.client.post("/auth/jwt/login/passkey", json=bad)
+            assert (answer.status_code, answer.json()["detail"]) == (400, "MFA_CODE_INVALID")
 
     async def test_an_inactive_user_cannot_log_in_with_a_passkey(self, mfa: Host) -> None:
         key = SoftAuthenticator()

@@ -142,11 +142,12 @@ def verify_registration(
             expected_origin=list(party.origins),
             require_user_verification=True,
         )
-    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+    except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise WrongCodeError() from exc
     if len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES:
         raise WrongCodeError()
-    reported = credential.get("response", {}).get("transports") or []
+    response = credential.get("response")
+    reported = (response.get("transports") if isinstance(response, dict) else None) or []
     known = {t.value for t in AuthenticatorTransport}
     transports = ",".join(t for t in reported if isinstance(t, str) and t in known)
     return NewPasskey(
@@ -170,7 +171,8 @@ def credential_id_of(credential: dict[str, Any]) -> str | None:
 
 def user_handle_of(credential: dict[str, Any]) -> str | None:
     """The user handle an assertion carries (the user id it was registered for)."""
-    handle = credential.get("response", {}).get("userHandle")
+    response = credential.get("response")
+    handle = response.get("userHandle") if isinstance(response, dict) else None
     if not isinstance(handle, str) or not handle:
         return None
     try:
@@ -203,6 +205,6 @@ def verify_assertion(
             credential_current_sign_count=sign_count,
             require_user_verification=True,
         )
-    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+    except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise WrongCodeError() from exc
     return int(verified.new_sign_count)
